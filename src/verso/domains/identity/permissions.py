@@ -1,0 +1,39 @@
+"""The permission catalogue and the default roles.
+
+Every route declares what it needs with ``permission=...`` on its handler: one of the strings below,
+:data:`PUBLIC` (anyone) or :data:`AUTHENTICATED` (any signed-in person). Later modules add their
+permissions here so the role editor can list them.
+"""
+
+from __future__ import annotations
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+STAFF = "admin.access"  # opens the staff app shell at /admin
+
+CATALOGUE: dict[str, str] = {
+    STAFF: "Open the staff area",
+    "identity.users.read": "See staff and customer accounts",
+    "ops.settings.write": "Change business settings",
+    "ops.jobs.read": "See background jobs and scheduled tasks",
+    "ops.jobs.write": "Retry, cancel and run background jobs",
+    "ops.outbox.read": "Read the email outbox",
+    "ops.outbox.write": "Send or retry outbox emails",
+    "compliance.audit.read": "Read the audit log",
+}
+
+DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
+    "admin": ("Full access to everything", ["*"]),
+    "commercial": ("Sales and CRM", [STAFF, "identity.users.read"]),
+    "blogger": ("Content creation", [STAFF]),
+    "employee": ("Employee portal", [STAFF]),
+    "user": ("Customer", []),
+}
+
+
+def grants(held: frozenset[str], needed: str) -> bool:
+    """Whether ``held`` covers ``needed``: exact, ``*``, or a ``domain.*`` prefix wildcard."""
+    if needed in held or "*" in held:
+        return True
+    parts = needed.split(".")
+    return any(".".join(parts[:i]) + ".*" in held for i in range(1, len(parts)))

@@ -1,0 +1,113 @@
+"""Sign-in, sign-out, the customer portal overview and the staff list of accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verso.domains.identity.deps import actor, client_ip, require_user
+from verso.domains.identity.forms import LoginForm, safe_next
+from verso.domains.identity.models import Role, User, user_role
+from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
+from verso.domains.identity.services import SessionService, UserService
+from verso.lib.audit import audit
+from verso.lib.forms import NON_FIELD, FormState, parse_form
+from verso.lib.htmx import redirect, render
+from verso.lib.tables import Column, Filter, TableQuery, paginate
+from verso.server.navigation import NavEntry
+from verso.server.security import SESSION_COOKIE, expired_session_cookie, session_cookie
+
+BAD_LOGIN = "The email, username or password is not correct."
+
+
+@get("/login", permission=PUBLIC, setup_gate=True, name="login")
+async def login_page(request: Request[Any, Any, Any], next: str = "") -> Any:
+    if request.scope.get("user") is not None:
+        return redirect(request, safe_next(next, "/account"))
+    return render(request, "identity/login.html", {"form": FormState(values={"next": next})})
+
+
+@post("/login", permission=PUBLIC, setup_gate=True)
+async def login_submit(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    data, form = parse_form(await request.form(), LoginForm)
+    user = await UserService(session=db_session).authenticate(data.login, data.password) if data else None
+    if data and user is None:
+        form.add_error(NON_FIELD, BAD_LOGIN)
+        audit(db_session, actor(request), "auth.login_failed", target_type="user", target_label=data.login[:254])
+        await db_session.commit()
+    if user is None:
+        return render(request, "identity/login.html", {"form": form}, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+    sessions = SessionService(session=db_session)
+    if old := request.cookies.get(SESSION_COOKIE):
+        await sessions.end(old)
+    token = await sessions.start(user, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+    audit(db_session, actor(request, user), "auth.login", target_type="user", target_id=user.id,
+          target_label=user.email)
+    await db_session.commit()
+    landing = "/admin" if grants(user.permissions, STAFF) else "/account"
+    response = redirect(request, safe_next(data.next if data else "", landing))
+    response.set_cookie(session_cookie(token))
+    return response
+
+
+@post("/logout", permission=PUBLIC)
+async def logout(request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[Any]:
+    if token := request.cookies.get(SESSION_COOKIE):
+        await SessionService(session=db_session).end(token)
+        if request.scope.get("user") is not None:
+            audit(db_session, actor(request), "auth.logout", target_type="user", target_id=require_user(request).id)
+        await db_session.commit()
+    response = redirect(request, "/")
+    response.set_cookie(expired_session_cookie())
+    return response
+
+
+@get("/account", permission=AUTHENTICATED)
+async def account_overview(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    user = await UserService(session=db_session).get(require_user(request).id)
+    return render(request, "identity/account.html", {"user": user})
+
+
+USER_COLUMNS = [
+    Column("email", "Email", sortable=True),
+    Column("name", "Name", sortable=True),
+    Column("roles", "Roles"),
+    Column("status", "Status"),
+    Column("last_login_at", "Last sign-in", sortable=True),
+    Column("created_at", "Created", sortable=True),
+]
+
+
+async def _user_filters(session: AsyncSession) -> list[Filter]:
+    roles = (await session.scalars(select(Role.name).order_by(Role.name))).all()
+    return [
+        Filter("role", "Role", [("", "All roles"), *[(r, r.title()) for r in roles]]),
+        Filter("status", "Status", [("", "Any status"), ("active", "Active"), ("inactive", "Inactive")]),
+    ]
+
+
+@get("/admin/users", permission="identity.users.read", setup_gate=True,
+     nav=NavEntry("People", "Users", order=10, icon="users"))
+async def users_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    filters = await _user_filters(db_session)
+    query = TableQuery.from_params(request.query_params, sortable=["email", "name", "last_login_at", "created_at"],
+                                   default_sort="created_at", default_direction="desc", filters=filters)
+    stmt = select(User)
+    if role := query.filters.get("role"):
+        stmt = stmt.where(User.id.in_(select(user_role.c.user_id).join(Role).where(Role.name == role)))
+    page = await paginate(
+        db_session, stmt, query, base_url=request.url.path, filters=filters,
+        sort_columns={"email": User.email, "name": User.last_name, "last_login_at": User.last_login_at,
+                      "created_at": User.created_at},
+        search_columns=[User.email, User.first_name, User.last_name, User.username],
+        filter_columns={"status": User.is_active},
+        filter_values={"status": {"active": True, "inactive": False}},
+    )
+    return render(request, "identity/users/index.html", {"page": page, "columns": USER_COLUMNS}, block="table")
+
+
+routes = [login_page, login_submit, logout, account_overview, users_index]

@@ -1,0 +1,111 @@
+"""VersoPlugin: the one place that wires domains, data, templates, security and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from click import Group
+from litestar import Litestar, Request
+from litestar.config.app import AppConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
+from litestar.static_files import create_static_files_router
+
+from verso.domains.identity.permissions import PUBLIC
+from verso.lib import jobs
+from verso.lib.db import get_alchemy_config, session_factory
+from verso.lib.events import bus
+from verso.lib.htmx import add_context_processor
+from verso.lib.modules import register_module
+from verso.server import navigation
+from verso.server.errors import handle_exception
+from verso.server.observability import configure_logging
+from verso.server.page_context import page_context
+from verso.server.routing import domain_router, load_domains
+from verso.server.security import AuthMiddleware, csrf_config, permission_guard
+from verso.server.templating import STATIC_DIR, template_config
+from verso.settings import get_settings
+
+log = logging.getLogger("verso")
+YEAR = 365 * 24 * 3600
+
+
+async def refresh_business(request: Request) -> None:
+    """Keep the cached business settings fresh (a query at most every few seconds)."""
+    from verso.domains.ops.services import business_cache
+
+    if business_cache.is_stale():
+        async with session_factory()() as db:
+            await business_cache.load(db)
+
+
+@contextlib.asynccontextmanager
+async def background_worker(app: Litestar) -> AsyncIterator[None]:
+    """Run the job worker inside the web process unless ``VERSO_RUN_WORKER`` is off."""
+    settings = get_settings()
+    async with session_factory()() as db:
+        await jobs.sync_cron(db)
+    stop = asyncio.Event()
+    task = asyncio.create_task(jobs.Worker().run(stop)) if settings.run_worker else None
+    try:
+        yield
+    finally:
+        stop.set()
+        if task is not None:
+            await task
+        await bus.drain()
+
+
+class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
+    """Collects every domain's ``routes``, ``listeners`` and ``jobs`` and configures the app."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = get_settings()
+        configure_logging(settings)
+        domains = load_domains()
+        for spec, package in domains:
+            register_module(spec.module)
+            bus.register(package.listeners)
+            jobs.register(package.jobs)
+        jobs.register(jobs.jobs)
+
+        app_config.plugins.append(SQLAlchemyPlugin(config=get_alchemy_config()))
+        app_config.route_handlers.extend(domain_router(spec, package) for spec, package in domains)
+        app_config.route_handlers.append(
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], cache_control=_static_cache(),
+                opt={"permission": PUBLIC}, include_in_schema=False,
+            )
+        )
+        app_config.template_config = template_config()
+        app_config.csrf_config = csrf_config(settings)
+        app_config.middleware = [DefineMiddleware(AuthMiddleware), *app_config.middleware]
+        app_config.guards.append(permission_guard)
+        app_config.exception_handlers[Exception] = handle_exception
+        app_config.before_request = refresh_business
+        app_config.lifespan.append(background_worker)
+        app_config.request_max_body_size = settings.max_body_bytes
+        app_config.debug = False
+        app_config.openapi_config = OpenAPIConfig(
+            title="Verso API", version="1", path="/api", render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        )
+        add_context_processor(page_context)
+        return app_config
+
+    def on_cli_init(self, cli: Group) -> None:
+        from verso.cli import register_commands
+
+        register_commands(cli)
+
+
+def _static_cache() -> Any:
+    from litestar.datastructures import CacheControlHeader
+
+    return CacheControlHeader(public=True, max_age=YEAR, immutable=True)

@@ -1,0 +1,156 @@
+"""Who is asking and what they may do: session cookies, the permission guard, CSRF.
+
+Every route handler declares ``permission=`` (see ``domains.identity.permissions``); the app refuses
+to start if one does not, and the guard below enforces it on every request.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
+from verso.domains.identity.services import CurrentUser, SessionService
+from verso.lib.db import session_factory
+from verso.settings import Settings, get_settings
+
+SESSION_COOKIE = "verso_session"
+CSRF_COOKIE = "verso_csrf"
+CSRF_HEADER = "x-csrftoken"
+# Routes Litestar itself registers (the OpenAPI document) are public by nature.
+INTERNAL_PUBLIC_PREFIXES = ("/api/openapi",)
+
+
+class SetupRequired(Exception):
+    """Raised for staff pages and sign-in until the first admin exists; answered by a redirect."""
+
+
+def _cookie_value(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header means no session, not an error page
+                return None
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+class AuthMiddleware(ASGIMiddleware):
+    """Resolve the session cookie to a :class:`CurrentUser` (or ``None``) in ``scope["user"]``."""
+
+    exclude_path_pattern = ("^/static/",)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope["user"] = None
+        token = _cookie_value(scope, SESSION_COOKIE)
+        if token:
+            async with session_factory()() as db:
+                scope["user"] = await SessionService(session=db).resolve(token)
+        await next_app(scope, receive, send)
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    return connection.scope.get("user")
+
+
+def route_permission(handler: BaseRouteHandler, path: str) -> str | None:
+    permission = handler.opt.get("permission")
+    if permission is None and path.startswith(INTERNAL_PUBLIC_PREFIXES):
+        return PUBLIC
+    return permission
+
+
+async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Enforce the handler's declared permission; staff pages wait for the first-run setup."""
+    if handler.opt.get("setup_gate"):
+        from verso.domains.ops.services import setup_state
+
+        if not setup_state.done:
+            async with session_factory()() as db:
+                if not await setup_state.is_done(db):
+                    raise SetupRequired
+    needed = route_permission(handler, connection.url.path)
+    if needed == PUBLIC:
+        return
+    if needed is None:
+        raise PermissionDeniedException("This page declares no permission.")
+    user = current_user(connection)
+    if user is None:
+        raise NotAuthorizedException("Sign in to continue.")
+    if needed != AUTHENTICATED and not user.has_permission(needed):
+        raise PermissionDeniedException("You do not have access to this page.")
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Double-submit CSRF for every state-changing HTML request; the JSON API uses bearer keys."""
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.https,
+        cookie_samesite="lax",
+        cookie_httponly=False,
+        header_name=CSRF_HEADER,
+        exclude=["/api/", "/webhooks/"],
+    )
+
+
+def session_cookie(token: str) -> Cookie:
+    settings = get_settings()
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.https,
+        samesite="lax",
+        max_age=settings.session_max_hours * 3600,
+    )
+
+
+def expired_session_cookie() -> Cookie:
+    settings = get_settings()
+    return Cookie(key=SESSION_COOKIE, value="", path="/", httponly=True, secure=settings.https,
+                  samesite="lax", max_age=0)
+
+
+def content_security_policy() -> str:
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "frame-src 'self'",
+            "frame-ancestors 'self'",
+            "form-action 'self'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        )
+    )
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", content_security_policy().encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"SAMEORIGIN"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"permissions-policy", b"geolocation=(), microphone=(), camera=(), payment=()"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if settings.https:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers

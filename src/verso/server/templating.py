@@ -1,0 +1,89 @@
+"""The Jinja environment: filters for dates and money, content-hashed static URLs, page context."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from verso.lib import clock
+from verso.settings import get_settings
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+
+@lru_cache(maxsize=512)
+def _static_digest(path: str) -> str:
+    file = (STATIC_DIR / path).resolve()
+    if not file.is_relative_to(STATIC_DIR) or not file.is_file():
+        return "0"
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+
+
+def static(path: str) -> str:
+    """URL of a static file, with its content hash so it can be cached for a year."""
+    return f"/static/{path}?v={_static_digest(path)}"
+
+
+def _zone() -> str:
+    from verso.domains.ops.services import business_cache
+
+    return business_cache.current().timezone
+
+
+def _locale() -> str:
+    from verso.domains.ops.services import business_cache
+
+    return business_cache.current().locale
+
+
+def format_local(moment: datetime | None, fmt: str = "d MMM y, HH:mm", zone: str | None = None) -> str:
+    """A stored UTC time shown in the business time zone (or ``zone``)."""
+    if moment is None:
+        return ""
+    local = clock.to_zone(moment, zone or _zone())
+    return format_datetime(local, fmt, locale=_locale())
+
+
+def format_date(moment: datetime | None) -> str:
+    return format_local(moment, "d MMM y")
+
+
+def timeago(moment: datetime | None) -> str:
+    """"3 minutes ago" / "in 2 hours", for lists where the exact time is secondary."""
+    if moment is None:
+        return ""
+    from babel.dates import format_timedelta
+
+    delta = moment - clock.utcnow()
+    text = format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.1)
+    return text
+
+
+def build_environment(debug: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        auto_reload=debug,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static"] = static
+    env.filters["datetime"] = format_local
+    env.filters["date"] = format_date
+    env.filters["timeago"] = timeago
+    return env
+
+
+def template_config() -> TemplateConfig[Any]:
+    env = build_environment(get_settings().debug)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
