@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from verso.lib.migrate import compare_type
 from verso.models import metadata
 
 config = context.config
@@ -28,7 +29,7 @@ def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata,
         render_as_batch=True,
-        compare_type=True,
+        compare_type=compare_type,
         version_table=VERSION_TABLE,
         user_module_prefix="sa.",
         **kwargs,

@@ -133,3 +133,35 @@ def session_maker(_schema: None):
 @pytest.fixture(scope="session")
 def tmp_root() -> Iterator[Path]:
     yield _TMP
+
+
+@pytest.fixture
+async def app(_schema: None):
+    from verso.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator:
+    """An HTTP client against the app (lifespan run, worker off), with cookies kept."""
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def admin(_schema: None):
+    """A finished first-run setup: the business and its first admin (password ``ADMIN_PASSWORD``)."""
+    from tests.factories import complete_setup
+
+    return await complete_setup()
+
+
+@pytest.fixture
+async def admin_client(client, admin):
+    from tests.factories import ADMIN_PASSWORD, sign_in
+
+    await sign_in(client, admin.email, ADMIN_PASSWORD)
+    return client

@@ -29,20 +29,33 @@ def run_command(host: str | None, port: int | None, workers: int | None) -> None
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
-    from granian import Granian
+    """One worker: Granian embedded in this process (one process, one import of the app).
+    Several: Granian's supervisor spawning worker processes, each importing the app."""
     from granian.constants import Interfaces
 
     settings = get_settings()
-    Granian(
-        target="verso.app:create_app",
-        factory=True,
-        interface=Interfaces.ASGI,
-        address=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        respawn_failed_workers=True,
-        log_access=False,
-    ).serve()
+    address, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    if workers == 1:
+        asyncio.run(_serve_embedded(address, port))
+        return
+    from granian import Granian
+
+    Granian(target="verso.app:create_app", factory=True, interface=Interfaces.ASGI, address=address, port=port,
+            workers=workers, respawn_failed_workers=True, log_access=False).serve()
+
+
+async def _serve_embedded(address: str, port: int) -> None:
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    from verso.app import create_app
+
+    server = Server(target=create_app, factory=True, interface=Interfaces.ASGI, address=address, port=port,
+                    log_access=False)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.stop)
+    await server.serve()
 
 
 @click.command("worker")
@@ -50,6 +63,11 @@ def worker_command() -> None:
     """Run the background job worker alone (set VERSO_RUN_WORKER=false on the web processes)."""
     from verso.lib import jobs
     from verso.lib.db import session_factory
+    from verso.server.observability import configure_logging
+    from verso.server.plugin import register_domains
+
+    configure_logging(get_settings())
+    register_domains()
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -88,24 +106,26 @@ def demo_command() -> None:
 
 
 def load_demo() -> tuple[str, str]:
+    password = demo_password(get_settings().data_dir)
+    _run(load_demo_data(password))
+    return "admin@demo.verso", password
+
+
+async def load_demo_data(password: str) -> None:
+    """Each domain's optional ``demo.load``, in domain order, each in its own transaction."""
     from verso.lib.db import session_factory
     from verso.server.routing import DOMAINS
 
-    settings = get_settings()
-    password = demo_password(settings.data_dir)
-
-    async def main() -> None:
-        async with session_factory()() as db:
-            for spec in DOMAINS:
-                try:
-                    module = importlib.import_module(f"{spec.package}.demo")
-                except ModuleNotFoundError:
-                    continue
-                await module.load(db, admin_password=password)
-                await db.commit()
-
-    _run(main())
-    return "admin@demo.verso", password
+    async with session_factory()() as db:
+        for spec in DOMAINS:
+            try:
+                module = importlib.import_module(f"{spec.package}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{spec.package}.demo":
+                    raise
+                continue
+            await module.load(db, admin_password=password)
+            await db.commit()
 
 
 @click.group("users")

@@ -34,6 +34,7 @@ class Settings:
     log_level: str = _setting("INFO", "Logging level.")
     log_format: str = _setting("json", "`json` (one object a line) or `text`.")
     slow_query_ms: int = _setting(250, "SQL statements slower than this are logged as warnings.")
+    metrics_token: str = _setting("", "Bearer token for `/metrics`. Empty: `/metrics` answers only on loopback.")
     trusted_proxies: str = _setting("", "Comma-separated proxy IPs whose `X-Forwarded-For` is believed.")
     max_body_bytes: int = _setting(10_000_000, "Largest request body accepted.")
     session_idle_minutes: int = _setting(120, "A signed-in session ends after this much inactivity.")

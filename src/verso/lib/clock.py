@@ -15,8 +15,15 @@ def utcnow() -> datetime:
 
 def freeze(at: datetime | None) -> None:
     """Pin :func:`utcnow` to ``at`` (``None`` releases it). For tests."""
-    global _frozen  # noqa: PLW0603
+    global _frozen
     _frozen = at
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A database value as an aware UTC time (scalar subqueries may come back naive on SQLite)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def to_zone(moment: datetime, zone: str) -> datetime:
@@ -31,7 +38,7 @@ def is_valid_zone(name: str) -> bool:
 
 
 def _zones() -> frozenset[str]:
-    global _ZONES  # noqa: PLW0603
+    global _ZONES
     if _ZONES is None:
         _ZONES = frozenset(available_timezones())
     return _ZONES

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.base import orm_registry
-from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig, EngineConfig
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from advanced_alchemy.config import (
+    AlembicAsyncConfig,
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+)
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -63,11 +68,15 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-def build_alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
-    """The advanced-alchemy configuration: engine, sessions and alembic in one place."""
+def build_alchemy_config(settings: Settings, config_class: type[Any] = SQLAlchemyAsyncConfig) -> Any:
+    """The advanced-alchemy configuration: engine, sessions and alembic in one place.
+
+    The served app uses the framework-neutral config class; ``verso database ...`` passes
+    advanced-alchemy's Litestar flavour of it (which imports alembic, so only the CLI pays for it).
+    """
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = SQLAlchemyAsyncConfig(
+    config = config_class(
         connection_string=settings.effective_database_url,
         engine_config=engine_config(settings),
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -105,6 +114,13 @@ def get_engine() -> AsyncEngine:
 def session_factory() -> async_sessionmaker[AsyncSession]:
     """Sessions for work outside a request: jobs, listeners, CLI commands."""
     return get_alchemy_config().create_session_maker()  # type: ignore[return-value]
+
+
+async def provide_db_session() -> AsyncIterator[AsyncSession]:
+    """The request's session (``db_session`` in controllers); closed, and rolled back if
+    uncommitted, once the response is built. Services commit their own business actions."""
+    async with session_factory()() as session:
+        yield session
 
 
 def dialect_name(session: AsyncSession) -> str:

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Response
 from litestar.datastructures import Cookie
 
 COOKIE = "verso_flash"
@@ -59,8 +58,3 @@ def flash_cookie(secret: str, message: str, level: str = "success", *, secure: b
         samesite="lax",
         secure=secure,
     )
-
-
-def with_flash(response: Response[Any], secret: str, message: str, level: str = "success", *, secure: bool = False) -> Response[Any]:
-    response.set_cookie(flash_cookie(secret, message, level, secure=secure))
-    return response

@@ -17,9 +17,13 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response
+from litestar.datastructures import Cookie
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
+
+from verso.lib import flash
+from verso.settings import get_settings
 
 VARY = {"Vary": "HX-Request"}
 ContextProcessor = Callable[[Request], dict[str, Any]]
@@ -51,7 +55,13 @@ def toast_header(message: str, level: str = "success") -> dict[str, str]:
 
 
 class Page(HTMXBlockTemplate):
-    """A template response carrying the shared page context."""
+    """A template response carrying the shared page context; a full page consumes the flash cookie."""
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        request = kwargs.get("request") or args[1]
+        if self.block_name is None and flash.COOKIE in request.cookies:
+            self.cookies.append(Cookie(key=flash.COOKIE, value="", max_age=0, path="/"))
+        return super().to_asgi_response(*args, **kwargs)
 
     def create_template_context(self, request: Request) -> dict[str, Any]:  # type: ignore[override]
         context = super().create_template_context(request)
@@ -83,8 +93,15 @@ def render(
     )
 
 
-def redirect(request: Request, url: str) -> Response[Any]:
-    """POST-then-303 for plain requests; ``HX-Redirect`` (never a 3xx) for htmx requests."""
-    if is_htmx(request):
-        return ClientRedirect(redirect_to=url)
-    return Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
+def redirect(request: Request, url: str, *, message: str | None = None, level: str = "success") -> Response[Any]:
+    """POST-then-303 for plain requests; ``HX-Redirect`` (never a 3xx) for htmx requests.
+
+    ``message`` rides to the next page in the flash cookie (an htmx redirect reloads the page too).
+    """
+    response: Response[Any] = (
+        ClientRedirect(redirect_to=url) if is_htmx(request) else Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
+    )
+    if message:
+        settings = get_settings()
+        response.set_cookie(flash.flash_cookie(settings.secret_key, message, level, secure=settings.https))
+    return response

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from advanced_alchemy.types import GUID
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -19,6 +21,16 @@ from verso.lib.db import migrations_dir
 from verso.settings import get_settings
 
 VERSION_TABLE = "alembic_version"
+
+
+def compare_type(_ctx: Any, _inspected: Any, _column: Any, _db_type: Any, model_type: Any) -> bool | None:
+    """Type comparison for autogenerate and drift checks.
+
+    advanced-alchemy's portable GUID reflects as NUMERIC/BLOB on SQLite: not a real change.
+    """
+    if isinstance(model_type, GUID):
+        return False
+    return None  # alembic's default comparison
 
 
 def alembic_config(url: str | None = None) -> Config:

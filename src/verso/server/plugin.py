@@ -5,26 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from click import Group
 from litestar import Litestar, Request
 from litestar.config.app import AppConfig
-from litestar.middleware import DefineMiddleware
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 from litestar.static_files import create_static_files_router
 
 from verso.domains.identity.permissions import PUBLIC
-from verso.lib import jobs
-from verso.lib.db import get_alchemy_config, session_factory
+from verso.lib import email, jobs
+from verso.lib.db import provide_db_session, session_factory
 from verso.lib.events import bus
 from verso.lib.htmx import add_context_processor
 from verso.lib.modules import register_module
-from verso.server import navigation
 from verso.server.errors import handle_exception
 from verso.server.observability import configure_logging
 from verso.server.page_context import page_context
@@ -63,20 +62,40 @@ async def background_worker(app: Litestar) -> AsyncIterator[None]:
         await bus.drain()
 
 
+CLI_FLAG = "VERSO_CLI"
+
+
+def register_domains() -> list[tuple[Any, Any]]:
+    """Register every domain's module entry, listeners and jobs (the web app and ``verso worker``)."""
+    domains = load_domains()
+    for spec, package in domains:
+        register_module(spec.module)
+        bus.register(package.listeners)
+        jobs.register(package.jobs)
+    jobs.register(jobs.jobs)
+    jobs.register(email.jobs)
+    return domains
+
+
+def _database_cli_plugin() -> Any:
+    """advanced-alchemy's plugin, for its ``database`` commands; only the CLI loads it."""
+    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+
+    from verso.lib.db import build_alchemy_config
+
+    return SQLAlchemyPlugin(config=build_alchemy_config(get_settings(), SQLAlchemyAsyncConfig))
+
+
 class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
     """Collects every domain's ``routes``, ``listeners`` and ``jobs`` and configures the app."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = get_settings()
         configure_logging(settings)
-        domains = load_domains()
-        for spec, package in domains:
-            register_module(spec.module)
-            bus.register(package.listeners)
-            jobs.register(package.jobs)
-        jobs.register(jobs.jobs)
-
-        app_config.plugins.append(SQLAlchemyPlugin(config=get_alchemy_config()))
+        domains = register_domains()
+        app_config.dependencies["db_session"] = Provide(provide_db_session)
+        if os.environ.get(CLI_FLAG):
+            app_config.plugins.append(_database_cli_plugin())
         app_config.route_handlers.extend(domain_router(spec, package) for spec, package in domains)
         app_config.route_handlers.append(
             create_static_files_router(
@@ -86,13 +105,14 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         )
         app_config.template_config = template_config()
         app_config.csrf_config = csrf_config(settings)
-        app_config.middleware = [DefineMiddleware(AuthMiddleware), *app_config.middleware]
+        app_config.middleware = [AuthMiddleware(), *app_config.middleware]
         app_config.guards.append(permission_guard)
         app_config.exception_handlers[Exception] = handle_exception
         app_config.before_request = refresh_business
         app_config.lifespan.append(background_worker)
         app_config.request_max_body_size = settings.max_body_bytes
         app_config.debug = False
+        app_config.logging_config = None  # Verso configures logging itself: JSON lines with request ids
         app_config.openapi_config = OpenAPIConfig(
             title="Verso API", version="1", path="/api", render_plugins=[JsonRenderPlugin(path="/openapi.json")],
         )

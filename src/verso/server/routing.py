@@ -40,7 +40,7 @@ def undeclared_permissions(handlers: list[tuple[str, BaseRouteHandler]]) -> list
     from verso.server.security import route_permission
 
     return sorted(f"{path} ({handler.handler_name})" for path, handler in handlers
-                  if route_permission(handler, path) is None)
+                  if route_permission(handler) is None)
 
 
 def route_handlers(app: Any) -> list[tuple[str, BaseRouteHandler]]:

@@ -11,22 +11,19 @@ from typing import Any
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from verso.domains.identity.cookies import SESSION_COOKIE
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
 from verso.domains.identity.services import CurrentUser, SessionService
 from verso.lib.db import session_factory
-from verso.settings import Settings, get_settings
+from verso.settings import Settings
 
-SESSION_COOKIE = "verso_session"
 CSRF_COOKIE = "verso_csrf"
 CSRF_HEADER = "x-csrftoken"
-# Routes Litestar itself registers (the OpenAPI document) are public by nature.
-INTERNAL_PUBLIC_PREFIXES = ("/api/openapi",)
 
 
 class SetupRequired(Exception):
@@ -64,9 +61,10 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser 
     return connection.scope.get("user")
 
 
-def route_permission(handler: BaseRouteHandler, path: str) -> str | None:
+def route_permission(handler: BaseRouteHandler) -> str | None:
+    """The permission a handler declares; Litestar's own handlers (OPTIONS, OpenAPI) are public."""
     permission = handler.opt.get("permission")
-    if permission is None and path.startswith(INTERNAL_PUBLIC_PREFIXES):
+    if permission is None and getattr(handler.fn, "__module__", "").startswith("litestar."):
         return PUBLIC
     return permission
 
@@ -80,7 +78,7 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
             async with session_factory()() as db:
                 if not await setup_state.is_done(db):
                     raise SetupRequired
-    needed = route_permission(handler, connection.url.path)
+    needed = route_permission(handler)
     if needed == PUBLIC:
         return
     if needed is None:
@@ -99,29 +97,10 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_name=CSRF_COOKIE,
         cookie_secure=settings.https,
         cookie_samesite="lax",
-        cookie_httponly=False,
+        cookie_httponly=True,  # htmx gets the token from the page, never from the cookie
         header_name=CSRF_HEADER,
         exclude=["/api/", "/webhooks/"],
     )
-
-
-def session_cookie(token: str) -> Cookie:
-    settings = get_settings()
-    return Cookie(
-        key=SESSION_COOKIE,
-        value=token,
-        path="/",
-        httponly=True,
-        secure=settings.https,
-        samesite="lax",
-        max_age=settings.session_max_hours * 3600,
-    )
-
-
-def expired_session_cookie() -> Cookie:
-    settings = get_settings()
-    return Cookie(key=SESSION_COOKIE, value="", path="/", httponly=True, secure=settings.https,
-                  samesite="lax", max_age=0)
 
 
 def content_security_policy() -> str:

@@ -7,11 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase, orm_registry
-from advanced_alchemy.types import JsonB
+from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from advanced_alchemy.types import DateTimeUTC
 
 user_role = Table(
     "user_role",

@@ -42,5 +42,5 @@ def needs_rehash(stored: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _DUMMY_HASH() -> str:  # noqa: N802
+def _DUMMY_HASH() -> str:
     return _hash_sync("verso-timing-equaliser")

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from verso.domains.identity.cookies import SESSION_COOKIE, expired_session_cookie, session_cookie
 from verso.domains.identity.deps import actor, client_ip, require_user
 from verso.domains.identity.forms import LoginForm, safe_next
 from verso.domains.identity.models import Role, User, user_role
@@ -19,7 +20,6 @@ from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
 from verso.lib.tables import Column, Filter, TableQuery, paginate
 from verso.server.navigation import NavEntry
-from verso.server.security import SESSION_COOKIE, expired_session_cookie, session_cookie
 
 BAD_LOGIN = "The email, username or password is not correct."
 

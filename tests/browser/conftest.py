@@ -1,0 +1,140 @@
+"""Browser tests: Playwright drives Debian's Chromium against Verso served by Granian on 127.0.0.1.
+
+The server gets its own data directory and database (SQLite, or a fresh PostgreSQL database when
+``VERSO_TEST_POSTGRES`` is set), runs in its own process group and is stopped by that group's id.
+Without Chromium the tests skip, unless ``VERSO_REQUIRE_BROWSER=1`` (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROME = os.environ.get("CHROME_BIN", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = str(Path(__file__).parent)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.browser)
+    if not Path(CHROME).exists():
+        if os.environ.get("VERSO_REQUIRE_BROWSER") == "1":
+            raise pytest.UsageError(f"Chromium not found at {CHROME} and VERSO_REQUIRE_BROWSER=1")
+        skip = pytest.mark.skip(reason=f"Chromium not found at {CHROME} (apt-get install chromium)")
+        for item in items:
+            if str(item.fspath).startswith(here):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict, tmp_root: Path) -> dict:
+    profile = tmp_root / "chromium-xdg"
+    profile.mkdir(exist_ok=True)
+    os.environ["XDG_CONFIG_HOME"] = str(profile)
+    os.environ["XDG_CACHE_HOME"] = str(profile)
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROME,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(os.environ["VERSO_TEST_POSTGRES"].replace("+asyncpg", ""))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_root: Path) -> Iterator[str]:
+    """A fresh Verso (no setup done yet) with the worker on, served by ``verso run``."""
+    port = _free_port()
+    data = tmp_root / f"browser-{port}"
+    env = {**os.environ, "VERSO_DATA_DIR": str(data), "VERSO_RUN_WORKER": "true", "VERSO_LOG_LEVEL": "WARNING",
+           "VERSO_BASE_URL": f"http://127.0.0.1:{port}", "VERSO_SECRET_KEY": secrets.token_urlsafe(48)}
+    pg_name = None
+    if os.environ.get("VERSO_TEST_POSTGRES"):
+        pg_name = f"verso_browser_{secrets.token_hex(4)}"
+        asyncio.run(_pg(f'CREATE DATABASE "{pg_name}"'))
+        env["VERSO_DATABASE_URL"] = os.environ["VERSO_TEST_POSTGRES"].rsplit("/", 1)[0] + f"/{pg_name}"
+    else:
+        env["VERSO_DATABASE_URL"] = f"sqlite+aiosqlite:///{data / 'verso.db'}"
+    subprocess.run([sys.executable, "-c", "from verso.lib.migrate import upgrade_head; upgrade_head()"],
+                   env=env, check=True, capture_output=True)
+    log = (tmp_root / f"server-{port}.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "verso", "run", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(base, proc)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        if pg_name:
+            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _wait_until_serving(base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("verso run exited early; see the server log in the test temp dir")
+        try:
+            urllib.request.urlopen(f"{base}/health", timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # answering (503 until the worker's first heartbeat) is enough
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("verso run did not answer within 30 s")
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def run_axe(page) -> list[dict]:
+    """Serious and critical accessibility violations on the current page (axe-core, vendored)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
