@@ -45,7 +45,9 @@ def status_of(url: str) -> int | None:
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -76,8 +78,13 @@ def tree_rss_mb(pgid: int) -> float:
 
 
 def verso_env(data_dir: Path, port: int) -> dict[str, str]:
-    return {**os.environ, "VERSO_DATA_DIR": str(data_dir), "VERSO_PORT": str(port), "VERSO_LOG_LEVEL": "WARNING",
-            "VERSO_BASE_URL": f"http://127.0.0.1:{port}"}
+    return {
+        **os.environ,
+        "VERSO_DATA_DIR": str(data_dir),
+        "VERSO_PORT": str(port),
+        "VERSO_LOG_LEVEL": "WARNING",
+        "VERSO_BASE_URL": f"http://127.0.0.1:{port}",
+    }
 
 
 def measure_startup(data_dir: Path, runs: int = 5) -> list[float]:
@@ -98,8 +105,13 @@ def measure_startup(data_dir: Path, runs: int = 5) -> list[float]:
 
 
 def wrk(url: str, duration: int, connections: int) -> tuple[float, str]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-                         capture_output=True, text=True, timeout=duration + 30, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=duration + 30,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)
     return rps, p99
@@ -114,11 +126,17 @@ def main() -> None:
     lines = [f"# Foundation benchmarks ({time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} cores)", ""]
     try:
         env = verso_env(data_dir, 0)
-        subprocess.run([str(BIN / "python"), "-c", "from verso.lib.migrate import upgrade_head; upgrade_head()"],
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "python"), "-c", "from verso.lib.migrate import upgrade_head; upgrade_head()"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         times = measure_startup(data_dir)
-        lines.append(f"- start to first 200 on /health: median {statistics.median(times):.2f} s "
-                     f"(runs: {', '.join(f'{t:.2f}' for t in times)}; budget 1.5 s)")
+        lines.append(
+            f"- start to first 200 on /health: median {statistics.median(times):.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in times)}; budget 1.5 s)"
+        )
 
         port = free_port()
         proc = start([str(BIN / "verso"), "run", "--port", str(port)], verso_env(data_dir, port))
@@ -126,25 +144,45 @@ def main() -> None:
             while status_of(f"http://127.0.0.1:{port}/health") != 200:
                 time.sleep(0.05)
             time.sleep(3)
-            lines.append(f"- idle resident memory of the process tree: {tree_rss_mb(proc.pid):.0f} MB (budget 130 MB)")
+            lines.append(
+                f"- idle resident memory of the process tree: {tree_rss_mb(proc.pid):.0f} MB (budget 130 MB)"
+            )
             if shutil.which("wrk") is None:
                 lines.append("- load: wrk not installed (apt-get install wrk); skipped")
             else:
                 bare_port = free_port()
-                bare = start([str(BIN / "granian"), "--interface", "asgi", "--port", str(bare_port), "--workers", "1",
-                              "--no-ws", "bench.bare_app:app"], {**os.environ, "PYTHONPATH": str(ROOT)})
+                bare = start(
+                    [
+                        str(BIN / "granian"),
+                        "--interface",
+                        "asgi",
+                        "--port",
+                        str(bare_port),
+                        "--workers",
+                        "1",
+                        "--no-ws",
+                        "bench.bare_app:app",
+                    ],
+                    {**os.environ, "PYTHONPATH": str(ROOT)},
+                )
                 try:
                     while status_of(f"http://127.0.0.1:{bare_port}/") != 200:
                         time.sleep(0.05)
                     results = {}
-                    for name, url in (("bare Litestar route", f"http://127.0.0.1:{bare_port}/"),
-                                      ("/health", f"http://127.0.0.1:{port}/health"),
-                                      ("/login (a page)", f"http://127.0.0.1:{port}/login")):
+                    for name, url in (
+                        ("bare Litestar route", f"http://127.0.0.1:{bare_port}/"),
+                        ("/health", f"http://127.0.0.1:{port}/health"),
+                        ("/login (a page)", f"http://127.0.0.1:{port}/login"),
+                    ):
                         results[name] = wrk(url, args.duration, args.connections)
-                    lines.append(f"- load, one worker, {args.connections} connections, {args.duration} s each (wrk):")
+                    lines.append(
+                        f"- load, one worker, {args.connections} connections, {args.duration} s each (wrk):"
+                    )
                     ceiling = results["bare Litestar route"][0]
                     for name, (rps, p99) in results.items():
-                        lines.append(f"  - {name}: {rps:,.0f} req/s, p99 {p99} ({rps / ceiling:.0%} of the bare route)")
+                        lines.append(
+                            f"  - {name}: {rps:,.0f} req/s, p99 {p99} ({rps / ceiling:.0%} of the bare route)"
+                        )
                 finally:
                     stop(bare)
         finally:

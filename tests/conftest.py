@@ -75,7 +75,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 async def _schema() -> AsyncIterator[None]:
     """Create every table once for the run, straight from the models."""
-    import verso.app  # noqa: F401  (imports every domain's models)
+    import verso.models  # noqa: F401  (every model, so create_all makes every table)
     from verso.lib.db import get_engine, metadata
 
     engine = get_engine()

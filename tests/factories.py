@@ -20,8 +20,15 @@ async def complete_setup(email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWOR
     async with session_factory()() as db:
         return await _complete_setup(
             db,
-            SetupRequest(business_name="Test Bakery", timezone="Europe/Paris", currency="EUR",
-                         first_name="Olive", last_name="Owner", email=email, password=password),
+            SetupRequest(
+                business_name="Test Bakery",
+                timezone="Europe/Paris",
+                currency="EUR",
+                first_name="Olive",
+                last_name="Owner",
+                email=email,
+                password=password,
+            ),
             ip="127.0.0.1",
         )
 
@@ -41,8 +48,9 @@ def csrf_token(client: Any) -> str:
     return token
 
 
-async def post_form(client: Any, url: str, data: dict[str, Any] | None = None, *, htmx: bool = False,
-                    **kwargs: Any) -> Any:
+async def post_form(
+    client: Any, url: str, data: dict[str, Any] | None = None, *, htmx: bool = False, **kwargs: Any
+) -> Any:
     """POST a form the way the browser does, with the CSRF token from the cookie."""
     if not client.cookies.get("verso_csrf"):
         await client.get("/health")
@@ -54,6 +62,6 @@ async def post_form(client: Any, url: str, data: dict[str, Any] | None = None, *
 
 async def sign_in(client: Any, login: str, password: str) -> Any:
     await client.get("/login")
-    response = await post_form(client, "/login", {"login": login, "password": password})
+    response = await post_form(client, "/login", {"login": login, "password": password}, follow_redirects=False)
     assert response.status_code in (302, 303), response.text
     return response

@@ -40,8 +40,16 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         return
     from granian import Granian
 
-    Granian(target="verso.app:create_app", factory=True, interface=Interfaces.ASGI, address=address, port=port,
-            workers=workers, respawn_failed_workers=True, log_access=False).serve()
+    Granian(
+        target="verso.app:create_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=address,
+        port=port,
+        workers=workers,
+        respawn_failed_workers=True,
+        log_access=False,
+    ).serve()
 
 
 async def _serve_embedded(address: str, port: int) -> None:
@@ -50,8 +58,14 @@ async def _serve_embedded(address: str, port: int) -> None:
 
     from verso.app import create_app
 
-    server = Server(target=create_app, factory=True, interface=Interfaces.ASGI, address=address, port=port,
-                    log_access=False)
+    server = Server(
+        target=create_app,
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=address,
+        port=port,
+        log_access=False,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, server.stop)
@@ -196,6 +210,13 @@ def quickstart_command(no_run: bool) -> None:
 
 
 def register_commands(cli: click.Group) -> None:
-    for command in (run_command, worker_command, demo_command, users_group, check_command, settings_command,
-                    quickstart_command):
+    for command in (
+        run_command,
+        worker_command,
+        demo_command,
+        users_group,
+        check_command,
+        settings_command,
+        quickstart_command,
+    ):
         cli.add_command(command)

@@ -22,11 +22,17 @@ def _setting(default: Any, doc: str) -> Any:
 class Settings:
     """All of Verso's configuration. Read through :func:`get_settings`."""
 
-    data_dir: Path = _setting(Path("var"), "Directory for the SQLite database, generated secret key and files.")
+    data_dir: Path = _setting(
+        Path("var"), "Directory for the SQLite database, generated secret key and files."
+    )
     database_url: str = _setting("", "SQLAlchemy URL. Empty: SQLite at `<data_dir>/verso.db`.")
     database_pool_size: int = _setting(10, "Connection pool size (PostgreSQL).")
-    secret_key: str = _setting("", "Signing key. Empty: generated once and stored in `<data_dir>/secret_key`.")
-    base_url: str = _setting("http://127.0.0.1:8000", "Public URL; `https://` turns on Secure cookies and HSTS.")
+    secret_key: str = _setting(
+        "", "Signing key. Empty: generated once and stored in `<data_dir>/secret_key`."
+    )
+    base_url: str = _setting(
+        "http://127.0.0.1:8000", "Public URL; `https://` turns on Secure cookies and HSTS."
+    )
     host: str = _setting("127.0.0.1", "Address `verso run` listens on.")
     port: int = _setting(8000, "Port `verso run` listens on.")
     workers: int = _setting(1, "Granian worker processes for `verso run`.")
@@ -34,15 +40,23 @@ class Settings:
     log_level: str = _setting("INFO", "Logging level.")
     log_format: str = _setting("json", "`json` (one object a line) or `text`.")
     slow_query_ms: int = _setting(250, "SQL statements slower than this are logged as warnings.")
-    metrics_token: str = _setting("", "Bearer token for `/metrics`. Empty: `/metrics` answers only on loopback.")
+    metrics_token: str = _setting(
+        "", "Bearer token for `/metrics`. Empty: `/metrics` answers only on loopback."
+    )
     trusted_proxies: str = _setting("", "Comma-separated proxy IPs whose `X-Forwarded-For` is believed.")
     max_body_bytes: int = _setting(10_000_000, "Largest request body accepted.")
     session_idle_minutes: int = _setting(120, "A signed-in session ends after this much inactivity.")
-    session_max_hours: int = _setting(336, "A signed-in session ends this long after sign-in, whatever happens.")
-    run_worker: bool = _setting(True, "Run the job worker inside the web process (off when using `verso worker`).")
+    session_max_hours: int = _setting(
+        336, "A signed-in session ends this long after sign-in, whatever happens."
+    )
+    run_worker: bool = _setting(
+        True, "Run the job worker inside the web process (off when using `verso worker`)."
+    )
     worker_concurrency: int = _setting(4, "Jobs one worker runs at the same time.")
     worker_poll_seconds: float = _setting(1.0, "How often an idle worker looks for due jobs.")
-    job_lease_seconds: int = _setting(300, "A running job whose worker stops renewing this lease is run again.")
+    job_lease_seconds: int = _setting(
+        300, "A running job whose worker stops renewing this lease is run again."
+    )
     health_job_lag_seconds: int = _setting(300, "`/health` is unhealthy when a due job has waited longer.")
     health_min_free_mb: int = _setting(200, "`/health` is unhealthy when the data disk has less free space.")
     smtp_host: str = _setting("", "SMTP server. Empty: mail stays in the outbox at `/admin/outbox`.")
@@ -51,7 +65,9 @@ class Settings:
     smtp_user: str = _setting("", "SMTP user name (optional).")
     smtp_password: str = _setting("", "SMTP password (optional).")
     smtp_timeout: float = _setting(20.0, "Seconds before an SMTP conversation is abandoned.")
-    mail_from: str = _setting("", "Sender address. Empty: the business contact email, else `verso@localhost`.")
+    mail_from: str = _setting(
+        "", "Sender address. Empty: the business contact email, else `verso@localhost`."
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -139,6 +155,12 @@ def settings_table() -> list[tuple[str, str, str]]:
     rows = []
     for f in fields(Settings):
         default = f.default
-        shown = "(empty)" if default == "" else str(default).lower() if isinstance(default, bool) else str(default)
+        shown = (
+            "(empty)"
+            if default == ""
+            else str(default).lower()
+            if isinstance(default, bool)
+            else str(default)
+        )
         rows.append((f"VERSO_{f.name.upper()}", shown, f.metadata["doc"]))
     return rows

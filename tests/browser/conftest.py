@@ -52,8 +52,15 @@ def browser_type_launch_args(browser_type_launch_args: dict, tmp_root: Path) -> 
     return {
         **browser_type_launch_args,
         "executable_path": CHROME,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
     }
 
 
@@ -78,8 +85,14 @@ def live_server(tmp_root: Path) -> Iterator[str]:
     """A fresh Verso (no setup done yet) with the worker on, served by ``verso run``."""
     port = _free_port()
     data = tmp_root / f"browser-{port}"
-    env = {**os.environ, "VERSO_DATA_DIR": str(data), "VERSO_RUN_WORKER": "true", "VERSO_LOG_LEVEL": "WARNING",
-           "VERSO_BASE_URL": f"http://127.0.0.1:{port}", "VERSO_SECRET_KEY": secrets.token_urlsafe(48)}
+    env = {
+        **os.environ,
+        "VERSO_DATA_DIR": str(data),
+        "VERSO_RUN_WORKER": "true",
+        "VERSO_LOG_LEVEL": "WARNING",
+        "VERSO_BASE_URL": f"http://127.0.0.1:{port}",
+        "VERSO_SECRET_KEY": secrets.token_urlsafe(48),
+    }
     pg_name = None
     if os.environ.get("VERSO_TEST_POSTGRES"):
         pg_name = f"verso_browser_{secrets.token_hex(4)}"
@@ -87,11 +100,20 @@ def live_server(tmp_root: Path) -> Iterator[str]:
         env["VERSO_DATABASE_URL"] = os.environ["VERSO_TEST_POSTGRES"].rsplit("/", 1)[0] + f"/{pg_name}"
     else:
         env["VERSO_DATABASE_URL"] = f"sqlite+aiosqlite:///{data / 'verso.db'}"
-    subprocess.run([sys.executable, "-c", "from verso.lib.migrate import upgrade_head; upgrade_head()"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", "from verso.lib.migrate import upgrade_head; upgrade_head()"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     log = (tmp_root / f"server-{port}.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "verso", "run", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "verso", "run", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base, proc)
@@ -134,7 +156,12 @@ def run_axe(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:3],
+        }
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]

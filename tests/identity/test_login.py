@@ -16,7 +16,9 @@ async def test_login_with_email_or_username_case_insensitive(client, admin) -> N
     response = await sign_in(client, admin.email.upper(), ADMIN_PASSWORD)
     assert response.headers["location"] == "/admin"
     cookie = response.headers["set-cookie"]
-    assert "verso_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert (
+        "verso_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    )
 
 
 async def test_wrong_password_is_refused_without_saying_which_part(client, admin, db_session) -> None:
@@ -38,12 +40,20 @@ async def test_empty_fields_are_named(client, admin) -> None:
 
 async def test_next_is_followed_only_within_the_site(client, admin) -> None:
     await client.get("/login")
-    inside = await post_form(client, "/login", {"login": admin.email, "password": ADMIN_PASSWORD,
-                                                "next": "/admin/jobs"}, follow_redirects=False)
+    inside = await post_form(
+        client,
+        "/login",
+        {"login": admin.email, "password": ADMIN_PASSWORD, "next": "/admin/jobs"},
+        follow_redirects=False,
+    )
     assert inside.headers["location"] == "/admin/jobs"
     await client.post("/logout", headers={"x-csrftoken": client.cookies["verso_csrf"]})
-    outside = await post_form(client, "/login", {"login": admin.email, "password": ADMIN_PASSWORD,
-                                                 "next": "//evil.example/"}, follow_redirects=False)
+    outside = await post_form(
+        client,
+        "/login",
+        {"login": admin.email, "password": ADMIN_PASSWORD, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert outside.headers["location"] == "/admin"
 
 

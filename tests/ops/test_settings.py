@@ -40,8 +40,9 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_https_base_url_turns_on_secure_cookies(tmp_path: Path) -> None:
-    settings = load_settings({"VERSO_DATA_DIR": str(tmp_path), "VERSO_BASE_URL": "https://shop.example"},
-                             dotenv=tmp_path / "x")
+    settings = load_settings(
+        {"VERSO_DATA_DIR": str(tmp_path), "VERSO_BASE_URL": "https://shop.example"}, dotenv=tmp_path / "x"
+    )
     assert settings.https
 
 

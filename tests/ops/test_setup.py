@@ -30,8 +30,13 @@ async def test_admin_and_login_lead_to_setup_until_an_admin_exists(client) -> No
 
 async def test_setup_validates_every_field_and_keeps_the_input(client) -> None:
     await client.get("/setup")
-    bad = {**GOOD, "timezone": "Mars/Olympus", "email": "not-an-email", "password": "short",
-           "password_confirm": "different"}
+    bad = {
+        **GOOD,
+        "timezone": "Mars/Olympus",
+        "email": "not-an-email",
+        "password": "short",
+        "password_confirm": "different",
+    }
     response = await post_form(client, "/setup", bad)
     assert response.status_code == 422
     assert "Enter a valid email address." in response.text
@@ -50,7 +55,11 @@ async def test_setup_creates_business_and_admin_then_answers_404(client, db_sess
     dashboard = await client.get("/admin")
     assert dashboard.status_code == 200 and "Welcome to Verso, Ana Silva." in dashboard.text
     business = await db_session.get(BusinessSettings, 1)
-    assert (business.name, business.timezone, business.currency) == ("Juniper Ceramics", "Europe/Lisbon", "EUR")
+    assert (business.name, business.timezone, business.currency) == (
+        "Juniper Ceramics",
+        "Europe/Lisbon",
+        "EUR",
+    )
     admin = (await db_session.scalars(select(User))).one()
     assert admin.email == "ana@juniper.example" and admin.role_names == ["admin"]
     assert admin.password_hash.startswith("$argon2id$")

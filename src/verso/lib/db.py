@@ -54,7 +54,9 @@ def _attach_slow_query_log(engine: Engine, threshold_ms: int) -> None:
     def _finish(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
         elapsed_ms = (time.perf_counter() - context._verso_started) * 1000
         if elapsed_ms >= threshold_ms:
-            log.warning("slow query", extra={"duration_ms": round(elapsed_ms, 1), "statement": statement[:500]})
+            log.warning(
+                "slow query", extra={"duration_ms": round(elapsed_ms, 1), "statement": statement[:500]}
+            )
 
 
 def engine_config(settings: Settings) -> EngineConfig:

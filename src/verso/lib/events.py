@@ -78,8 +78,15 @@ bus = EventBus()
 
 
 def publish(session: AsyncSession, name: str, **payload: Any) -> None:
-    """Queue ``name`` for delivery once ``session``'s current transaction commits."""
-    session.sync_session.info.setdefault(_PENDING_KEY, []).append((name, payload))
+    """Queue ``name`` for delivery once ``session``'s current transaction commits.
+
+    The event belongs to a transaction, so one is begun if none is open yet: otherwise a rollback
+    would be a no-op that never clears it, and a later commit would deliver it.
+    """
+    sync = session.sync_session
+    if not sync.in_transaction():
+        sync.begin()
+    sync.info.setdefault(_PENDING_KEY, []).append((name, payload))
 
 
 @event.listens_for(Session, "after_commit")

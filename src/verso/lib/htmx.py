@@ -93,13 +93,17 @@ def render(
     )
 
 
-def redirect(request: Request, url: str, *, message: str | None = None, level: str = "success") -> Response[Any]:
+def redirect(
+    request: Request, url: str, *, message: str | None = None, level: str = "success"
+) -> Response[Any]:
     """POST-then-303 for plain requests; ``HX-Redirect`` (never a 3xx) for htmx requests.
 
     ``message`` rides to the next page in the flash cookie (an htmx redirect reloads the page too).
     """
     response: Response[Any] = (
-        ClientRedirect(redirect_to=url) if is_htmx(request) else Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
+        ClientRedirect(redirect_to=url)
+        if is_htmx(request)
+        else Redirect(path=url, status_code=HTTP_303_SEE_OTHER)
     )
     if message:
         settings = get_settings()

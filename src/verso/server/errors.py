@@ -7,6 +7,7 @@ response shows so support can find the log line.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -35,13 +36,6 @@ TITLES = {
     500: "Something went wrong",
     503: "Service unavailable",
 }
-FRIENDLY = {
-    404: "We couldn't find that page. It may have moved, or the address may be mistyped.",
-    403: "Your account doesn't have access to this page.",
-    405: "That action isn't available here.",
-    413: "What you sent is larger than Verso accepts.",
-    500: "Something went wrong on our side. It has been logged; please try again.",
-}
 
 
 def _field_errors(exc: Exception) -> list[dict[str, Any]]:
@@ -56,21 +50,34 @@ def _field_errors(exc: Exception) -> list[dict[str, Any]]:
 
 
 def _classify(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, HTTPException):
-        status = exc.status_code
-        detail = exc.detail if exc.detail and exc.detail != TITLES.get(status) else FRIENDLY.get(status, "")
-        if isinstance(exc, ValidationException):
-            status = 400 if status == 400 else status
-            detail = "Some of the input is not valid."
-        return status, detail or TITLES.get(status, "Error")
-    return HTTP_500_INTERNAL_SERVER_ERROR, FRIENDLY[500]
+    """(status, detail). The detail is the exception's own words when it has some; a bare HTTP
+    phrase ("Not Found") counts as none, and then the page's per-status hint says it better."""
+    if not isinstance(exc, HTTPException):
+        return HTTP_500_INTERNAL_SERVER_ERROR, ""
+    status = exc.status_code
+    detail = exc.detail or ""
+    if isinstance(exc, ValidationException):
+        detail = "Some of the input is not valid."
+    elif status >= 500 or detail in (HTTPStatus(status).phrase, TITLES.get(status)):
+        detail = ""
+    return status, detail
 
 
-def problem(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None,
-            title: str | None = None, headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
     """An RFC 9457 problem document."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title or TITLES.get(status, "Error"),
-                            "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
     if rid := request_id_var.get():
@@ -90,7 +97,7 @@ def _toast_fragment(request: Request, status: int, detail: str) -> Response[Any]
     return render(
         request,
         "errors/toast.html",
-        {"message": detail, "level": "error"},
+        {"message": detail or TITLES.get(status, "Something went wrong"), "level": "error"},
         block="toast",
         status_code=status,
         headers={"HX-Reswap": "none"},
@@ -113,8 +120,13 @@ def handle_exception(request: Request, exc: Exception) -> Response[Any]:
         return _redirect(request, f"/login?next={quote(target, safe='/')}")
     if is_htmx(request):
         return _toast_fragment(request, status, detail)
-    context = {"status_code": status, "title": TITLES.get(status, "Error"), "detail": detail,
-               "layout": _layout_for(request), "request_id": request_id_var.get()}
+    context = {
+        "status_code": status,
+        "title": TITLES.get(status, "Error"),
+        "detail": detail,
+        "layout": _layout_for(request),
+        "request_id": request_id_var.get(),
+    }
     return Page(template_name="errors/error.html", context=context, status_code=status, headers=VARY)
 
 

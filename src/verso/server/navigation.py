@@ -53,18 +53,29 @@ def collect(app: Any) -> None:
     for path, handler in route_handlers(app):
         entry = handler.opt.get("nav")
         if isinstance(entry, NavEntry):
-            _entries.append(_Registered(entry, path, handler.opt.get("permission", ""), handler.opt.get("module")))
+            _entries.append(
+                _Registered(entry, path, handler.opt.get("permission", ""), handler.opt.get("module"))
+            )
     _entries.sort(key=lambda r: (r.entry.order, r.entry.label))
 
 
 def for_request(path: str, user: Any, enabled_modules: frozenset[str]) -> list[NavGroup]:
     if user is None:
         return []
-    visible = [r for r in _entries if user.has_permission(r.permission) and is_enabled(r.module, enabled_modules)]
-    best = max((r.url for r in visible if path == r.url or path.startswith(r.url.rstrip("/") + "/")),
-               key=len, default=None)
+    visible = [
+        r for r in _entries if user.has_permission(r.permission) and is_enabled(r.module, enabled_modules)
+    ]
+    best = max(
+        (r.url for r in visible if path == r.url or path.startswith(r.url.rstrip("/") + "/")),
+        key=len,
+        default=None,
+    )
     groups: dict[str, list[NavItem]] = {}
     for r in visible:
-        groups.setdefault(r.entry.group, []).append(NavItem(r.entry.label, r.url, r.url == best, r.entry.icon))
+        groups.setdefault(r.entry.group, []).append(
+            NavItem(r.entry.label, r.url, r.url == best, r.entry.icon)
+        )
     order = {name: i for i, name in enumerate(GROUP_ORDER)}
-    return [NavGroup(name, items) for name, items in sorted(groups.items(), key=lambda g: order.get(g[0], 99))]
+    return [
+        NavGroup(name, items) for name, items in sorted(groups.items(), key=lambda g: order.get(g[0], 99))
+    ]

@@ -99,8 +99,11 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         app_config.route_handlers.extend(domain_router(spec, package) for spec, package in domains)
         app_config.route_handlers.append(
             create_static_files_router(
-                path="/static", directories=[STATIC_DIR], cache_control=_static_cache(),
-                opt={"permission": PUBLIC}, include_in_schema=False,
+                path="/static",
+                directories=[STATIC_DIR],
+                cache_control=_static_cache(),
+                opt={"permission": PUBLIC},
+                include_in_schema=False,
             )
         )
         app_config.template_config = template_config()
@@ -114,7 +117,10 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         app_config.debug = False
         app_config.logging_config = None  # Verso configures logging itself: JSON lines with request ids
         app_config.openapi_config = OpenAPIConfig(
-            title="Verso API", version="1", path="/api", render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+            title="Verso API",
+            version="1",
+            path="/api",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
         )
         add_context_processor(page_context)
         return app_config

@@ -20,7 +20,9 @@ class DomainSpec:
 
 
 DOMAINS: tuple[DomainSpec, ...] = (
-    DomainSpec(Module("identity", "Identity", "Accounts, roles and sign-in", core=True), "verso.domains.identity"),
+    DomainSpec(
+        Module("identity", "Identity", "Accounts, roles and sign-in", core=True), "verso.domains.identity"
+    ),
     DomainSpec(Module("ops", "Operations", "Settings, jobs, outbox, health", core=True), "verso.domains.ops"),
     DomainSpec(Module("compliance", "Compliance", "Audit log", core=True), "verso.domains.compliance"),
 )
@@ -39,8 +41,9 @@ def undeclared_permissions(handlers: list[tuple[str, BaseRouteHandler]]) -> list
     """Route paths whose handler does not declare ``permission`` (the app refuses to start)."""
     from verso.server.security import route_permission
 
-    return sorted(f"{path} ({handler.handler_name})" for path, handler in handlers
-                  if route_permission(handler) is None)
+    return sorted(
+        f"{path} ({handler.handler_name})" for path, handler in handlers if route_permission(handler) is None
+    )
 
 
 def route_handlers(app: Any) -> list[tuple[str, BaseRouteHandler]]:

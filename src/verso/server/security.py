@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -20,6 +20,7 @@ from verso.domains.identity.cookies import SESSION_COOKIE
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
 from verso.domains.identity.services import CurrentUser, SessionService
 from verso.lib.db import session_factory
+from verso.lib.modules import is_enabled
 from verso.settings import Settings
 
 CSRF_COOKIE = "verso_csrf"
@@ -70,7 +71,14 @@ def route_permission(handler: BaseRouteHandler) -> str | None:
 
 
 async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Enforce the handler's declared permission; staff pages wait for the first-run setup."""
+    """Enforce the handler's declared permission; staff pages wait for the first-run setup; the
+    routes of a module turned off in the settings answer 404."""
+    module = handler.opt.get("module")
+    if module is not None:
+        from verso.domains.ops.services import business_cache
+
+        if not is_enabled(module, business_cache.current().enabled_modules):
+            raise NotFoundException()
     if handler.opt.get("setup_gate"):
         from verso.domains.ops.services import setup_state
 

@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -50,6 +49,8 @@ def format_local(moment: datetime | None, fmt: str = "d MMM y, HH:mm", zone: str
     """A stored UTC time shown in the business time zone (or ``zone``)."""
     if moment is None:
         return ""
+    from babel.dates import format_datetime  # babel loads on first use, not at start-up
+
     local = clock.to_zone(moment, zone or _zone())
     return format_datetime(local, fmt, locale=_locale())
 
@@ -59,14 +60,12 @@ def format_date(moment: datetime | None) -> str:
 
 
 def timeago(moment: datetime | None) -> str:
-    """"3 minutes ago" / "in 2 hours", for lists where the exact time is secondary."""
+    """ "3 minutes ago" / "in 2 hours", for lists where the exact time is secondary."""
     if moment is None:
         return ""
     from babel.dates import format_timedelta
 
-    delta = moment - clock.utcnow()
-    text = format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.1)
-    return text
+    return format_timedelta(moment - clock.utcnow(), add_direction=True, locale=_locale(), threshold=1.1)
 
 
 def build_environment(debug: bool) -> Environment:

@@ -24,5 +24,12 @@ def session_cookie(token: str) -> Cookie:
 
 def expired_session_cookie() -> Cookie:
     settings = get_settings()
-    return Cookie(key=SESSION_COOKIE, value="", path="/", httponly=True, secure=settings.https,
-                  samesite="lax", max_age=0)
+    return Cookie(
+        key=SESSION_COOKIE,
+        value="",
+        path="/",
+        httponly=True,
+        secure=settings.https,
+        samesite="lax",
+        max_age=0,
+    )

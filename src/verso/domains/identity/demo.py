@@ -24,5 +24,12 @@ async def load(session: AsyncSession, *, admin_password: str) -> None:
     actor = Actor(label="demo")
     for email, first, last, roles in DEMO_ACCOUNTS:
         if await users.find_by_login(email) is None:
-            await users.create_account(email=email, password=admin_password, roles=roles, actor=actor,
-                                       first_name=first, last_name=last, email_verified=True)
+            await users.create_account(
+                email=email,
+                password=admin_password,
+                roles=roles,
+                actor=actor,
+                first_name=first,
+                last_name=last,
+                email_verified=True,
+            )

@@ -9,7 +9,9 @@ from msgspec import Meta
 
 
 class LoginForm(msgspec.Struct):
-    login: Annotated[str, Meta(min_length=1, max_length=254, extra={"error": "Enter your email or username."})]
+    login: Annotated[
+        str, Meta(min_length=1, max_length=254, extra={"error": "Enter your email or username."})
+    ]
     password: Annotated[str, Meta(min_length=1, max_length=1024, extra={"error": "Enter your password."})]
     next: str = ""
 

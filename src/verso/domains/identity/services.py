@@ -136,12 +136,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         return user
 
     async def admin_exists(self) -> bool:
-        stmt = (
-            select(User.id)
-            .join(User.roles)
-            .where(Role.name == "admin", User.is_active.is_(True))
-            .limit(1)
-        )
+        stmt = select(User.id).join(User.roles).where(Role.name == "admin", User.is_active.is_(True)).limit(1)
         return (await self.repository.session.scalar(stmt)) is not None
 
 
@@ -189,7 +184,9 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
             await session.commit()
             return None
         if now - row.last_seen_at >= TOUCH_EVERY:
-            await session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+            await session.execute(
+                update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+            )
             await session.commit()
         user = row.user
         return CurrentUser(

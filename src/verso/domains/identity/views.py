@@ -37,16 +37,26 @@ async def login_submit(request: Request[Any, Any, Any], db_session: AsyncSession
     user = await UserService(session=db_session).authenticate(data.login, data.password) if data else None
     if data and user is None:
         form.add_error(NON_FIELD, BAD_LOGIN)
-        audit(db_session, actor(request), "auth.login_failed", target_type="user", target_label=data.login[:254])
+        audit(
+            db_session, actor(request), "auth.login_failed", target_type="user", target_label=data.login[:254]
+        )
         await db_session.commit()
     if user is None:
-        return render(request, "identity/login.html", {"form": form}, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return render(
+            request, "identity/login.html", {"form": form}, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+        )
     sessions = SessionService(session=db_session)
     if old := request.cookies.get(SESSION_COOKIE):
         await sessions.end(old)
     token = await sessions.start(user, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
-    audit(db_session, actor(request, user), "auth.login", target_type="user", target_id=user.id,
-          target_label=user.email)
+    audit(
+        db_session,
+        actor(request, user),
+        "auth.login",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+    )
     await db_session.commit()
     landing = "/admin" if grants(user.permissions, STAFF) else "/account"
     response = redirect(request, safe_next(data.next if data else "", landing))
@@ -59,7 +69,13 @@ async def logout(request: Request[Any, Any, Any], db_session: AsyncSession) -> R
     if token := request.cookies.get(SESSION_COOKIE):
         await SessionService(session=db_session).end(token)
         if request.scope.get("user") is not None:
-            audit(db_session, actor(request), "auth.logout", target_type="user", target_id=require_user(request).id)
+            audit(
+                db_session,
+                actor(request),
+                "auth.logout",
+                target_type="user",
+                target_id=require_user(request).id,
+            )
         await db_session.commit()
     response = redirect(request, "/")
     response.set_cookie(expired_session_cookie())
@@ -82,6 +98,10 @@ USER_COLUMNS = [
 ]
 
 
+def _has_role(name: str) -> Any:
+    return User.id.in_(select(user_role.c.user_id).join(Role).where(Role.name == name))
+
+
 async def _user_filters(session: AsyncSession) -> list[Filter]:
     roles = (await session.scalars(select(Role.name).order_by(Role.name))).all()
     return [
@@ -90,24 +110,39 @@ async def _user_filters(session: AsyncSession) -> list[Filter]:
     ]
 
 
-@get("/admin/users", permission="identity.users.read", setup_gate=True,
-     nav=NavEntry("People", "Users", order=10, icon="users"))
+@get(
+    "/admin/users",
+    permission="identity.users.read",
+    setup_gate=True,
+    nav=NavEntry("People", "Users", order=10, icon="users"),
+)
 async def users_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
     filters = await _user_filters(db_session)
-    query = TableQuery.from_params(request.query_params, sortable=["email", "name", "last_login_at", "created_at"],
-                                   default_sort="created_at", default_direction="desc", filters=filters)
-    stmt = select(User)
-    if role := query.filters.get("role"):
-        stmt = stmt.where(User.id.in_(select(user_role.c.user_id).join(Role).where(Role.name == role)))
-    page = await paginate(
-        db_session, stmt, query, base_url=request.url.path, filters=filters,
-        sort_columns={"email": User.email, "name": User.last_name, "last_login_at": User.last_login_at,
-                      "created_at": User.created_at},
-        search_columns=[User.email, User.first_name, User.last_name, User.username],
-        filter_columns={"status": User.is_active},
-        filter_values={"status": {"active": True, "inactive": False}},
+    query = TableQuery.from_params(
+        request.query_params,
+        sortable=["email", "name", "last_login_at", "created_at"],
+        default_sort="created_at",
+        default_direction="desc",
+        filters=filters,
     )
-    return render(request, "identity/users/index.html", {"page": page, "columns": USER_COLUMNS}, block="table")
+    page = await paginate(
+        db_session,
+        select(User),
+        query,
+        base_url=request.url.path,
+        filters=filters,
+        sort_columns={
+            "email": User.email,
+            "name": User.last_name,
+            "last_login_at": User.last_login_at,
+            "created_at": User.created_at,
+        },
+        search_columns=[User.email, User.first_name, User.last_name, User.username],
+        filter_columns={"status": lambda value: User.is_active.is_(value == "active"), "role": _has_role},
+    )
+    return render(
+        request, "identity/users/index.html", {"page": page, "columns": USER_COLUMNS}, block="table"
+    )
 
 
 routes = [login_page, login_submit, logout, account_overview, users_index]

@@ -19,7 +19,11 @@ async def run_checks() -> list[Result]:
 
     settings = get_settings()
     results: list[Result] = [
-        ("secret key", len(settings.secret_key) >= 32, "set" if len(settings.secret_key) >= 32 else "too short"),
+        (
+            "secret key",
+            len(settings.secret_key) >= 32,
+            "set" if len(settings.secret_key) >= 32 else "too short",
+        ),
     ]
     data_ok = settings.data_dir.is_dir() and os.access(settings.data_dir, os.W_OK)
     results.append(("data directory", data_ok, str(settings.data_dir.resolve())))
@@ -33,7 +37,11 @@ async def run_checks() -> list[Result]:
     current = await anyio.to_thread.run_sync(current_revision)
     head = head_revision()
     results.append(("migrations", current == head, f"database at {current or 'nothing'}, code at {head}"))
-    smtp = f"{settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else "not configured (mail is held)"
+    smtp = (
+        f"{settings.smtp_host}:{settings.smtp_port}"
+        if settings.smtp_host
+        else "not configured (mail is held)"
+    )
     results.append(("smtp", True, smtp))
     results.append(("base url", settings.base_url.startswith(("http://", "https://")), settings.base_url))
     return results

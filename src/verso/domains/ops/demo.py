@@ -22,10 +22,20 @@ DEMO_BUSINESS = {
 async def load(session: AsyncSession, *, admin_password: str) -> None:
     row = await session.get(BusinessSettings, SETTINGS_ID)
     if row is None:
-        session.add(BusinessSettings(id=SETTINGS_ID, setup_completed_at=clock.utcnow(), enabled_modules=[],
-                                     **DEMO_BUSINESS))
-    exists = await session.scalar(select(email.OutboxEmail.id).where(email.OutboxEmail.template == "test_message"))
+        session.add(
+            BusinessSettings(
+                id=SETTINGS_ID, setup_completed_at=clock.utcnow(), enabled_modules=[], **DEMO_BUSINESS
+            )
+        )
+    exists = await session.scalar(
+        select(email.OutboxEmail.id).where(email.OutboxEmail.template == "test_message")
+    )
     if exists is None:
-        await email.send_email(session, to="admin@demo.verso", subject="Your demo business is ready",
-                               template="test_message", context={"business_name": DEMO_BUSINESS["name"]},
-                               default_sender=DEMO_BUSINESS["contact_email"])
+        await email.send_email(
+            session,
+            to="admin@demo.verso",
+            subject="Your demo business is ready",
+            template="test_message",
+            context={"business_name": DEMO_BUSINESS["name"]},
+            default_sender=DEMO_BUSINESS["contact_email"],
+        )

@@ -10,10 +10,36 @@ from msgspec import Meta
 from verso.lib.clock import is_valid_zone, zone_choices
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY", "INR",
-              "BRL", "MXN", "ZAR", "SGD"]
-LOCALES = [("en", "English"), ("en_GB", "English (UK)"), ("fr", "Français"), ("de", "Deutsch"),
-           ("es", "Español"), ("it", "Italiano"), ("nl", "Nederlands"), ("pt", "Português")]
+CURRENCIES = [
+    "EUR",
+    "USD",
+    "GBP",
+    "CHF",
+    "CAD",
+    "AUD",
+    "NZD",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "JPY",
+    "INR",
+    "BRL",
+    "MXN",
+    "ZAR",
+    "SGD",
+]
+LOCALES = [
+    ("en", "English"),
+    ("en_GB", "English (UK)"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+]
 MIN_PASSWORD = 12
 
 
@@ -23,6 +49,7 @@ def zone_options() -> list[tuple[str, str]]:
 
 def currency_options() -> list[tuple[str, str]]:
     return [(code, code) for code in CURRENCIES]
+
 
 Email = Annotated[str, Meta(pattern=EMAIL, max_length=254, extra={"error": "Enter a valid email address."})]
 BusinessName = Annotated[str, Meta(min_length=1, max_length=120)]

@@ -160,8 +160,15 @@ class BusinessSettingsService(SQLAlchemyAsyncRepositoryService[BusinessSettings]
             row.logo, row.logo_content_type, row.logo_digest = None, None, None
         changes = diff(before, _fields(row))
         if changes:
-            audit(session, actor, "settings.updated", target_type="business_settings", target_id=SETTINGS_ID,
-                  target_label=row.name, changes=changes)
+            audit(
+                session,
+                actor,
+                "settings.updated",
+                target_type="business_settings",
+                target_id=SETTINGS_ID,
+                target_label=row.name,
+                changes=changes,
+            )
         await session.commit()
         snapshot = _snapshot(row)
         business_cache.set(snapshot)
@@ -245,8 +252,14 @@ async def complete_setup(session: AsyncSession, request: SetupRequest, *, ip: st
         )
     except IdentityError as exc:
         raise SettingsError(str(exc)) from exc
-    audit(session, actor, "setup.completed", target_type="business_settings", target_id=SETTINGS_ID,
-          target_label=request.business_name)
+    audit(
+        session,
+        actor,
+        "setup.completed",
+        target_type="business_settings",
+        target_id=SETTINGS_ID,
+        target_label=request.business_name,
+    )
     await session.commit()
     setup_state.done = True
     business_cache.set(_snapshot(row))
@@ -267,7 +280,10 @@ async def health_checks(session: AsyncSession) -> dict[str, Check]:
     figures = select(
         select(func.min(jobs.Job.run_at)).where(*due).scalar_subquery(),
         select(func.count()).select_from(jobs.Job).where(jobs.Job.status == jobs.PENDING).scalar_subquery(),
-        select(func.count()).select_from(jobs.Job).where(jobs.Job.status == jobs.DEAD_LETTER).scalar_subquery(),
+        select(func.count())
+        .select_from(jobs.Job)
+        .where(jobs.Job.status == jobs.DEAD_LETTER)
+        .scalar_subquery(),
         select(func.max(jobs.WorkerHeartbeat.last_seen_at)).scalar_subquery(),
     )
     checks: dict[str, Check] = {}
@@ -282,9 +298,13 @@ async def health_checks(session: AsyncSession) -> dict[str, Check]:
     free_mb = usage.free // (1024 * 1024)
     checks["disk"] = Check(free_mb >= settings.health_min_free_mb, {"free_mb": free_mb})
     lag = (now - clock.as_utc(oldest_due)).total_seconds() if oldest_due else 0.0
-    checks["job_queue"] = Check(lag <= settings.health_job_lag_seconds,
-                                {"lag_seconds": round(lag, 1), "pending": pending, "dead_letter": dead})
+    checks["job_queue"] = Check(
+        lag <= settings.health_job_lag_seconds,
+        {"lag_seconds": round(lag, 1), "pending": pending, "dead_letter": dead},
+    )
     age = (now - clock.as_utc(newest_beat)).total_seconds() if newest_beat else None
-    checks["worker"] = Check(age is not None and age <= HEARTBEAT_STALE_SECONDS,
-                             {"last_heartbeat_seconds_ago": None if age is None else round(age, 1)})
+    checks["worker"] = Check(
+        age is not None and age <= HEARTBEAT_STALE_SECONDS,
+        {"last_heartbeat_seconds_ago": None if age is None else round(age, 1)},
+    )
     return checks

@@ -29,28 +29,56 @@ ADMIN = {"setup_gate": True}
 async def dashboard(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
     users = await db_session.scalar(select(func.count()).select_from(User))
     held = await db_session.scalar(
-        select(func.count()).select_from(email.OutboxEmail).where(email.OutboxEmail.status.in_(["held", "failed"]))
+        select(func.count())
+        .select_from(email.OutboxEmail)
+        .where(email.OutboxEmail.status.in_(["held", "failed"]))
     )
     recent = (await db_session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(8))).all()
-    return render(request, "ops/dashboard.html", {
-        "users": users, "queue": await jobs.queue_stats(db_session), "outbox_waiting": held, "recent": recent,
-    })
+    return render(
+        request,
+        "ops/dashboard.html",
+        {
+            "users": users,
+            "queue": await jobs.queue_stats(db_session),
+            "outbox_waiting": held,
+            "recent": recent,
+        },
+    )
 
 
 def _settings_page(request: Request[Any, Any, Any], form: FormState, status_code: int = 200) -> Any:
-    return render(request, "ops/settings.html", {
-        "form": form, "zones": zone_options(), "currencies": currency_options(), "locales": LOCALES,
-        "modules": all_modules(), "business": business_cache.current(),
-    }, status_code=status_code)
+    return render(
+        request,
+        "ops/settings.html",
+        {
+            "form": form,
+            "zones": zone_options(),
+            "currencies": currency_options(),
+            "locales": LOCALES,
+            "modules": all_modules(),
+            "business": business_cache.current(),
+        },
+        status_code=status_code,
+    )
 
 
-@get("/admin/settings", permission="ops.settings.write",
-     nav=NavEntry("Operations", "Settings", order=90, icon="settings"), **ADMIN)
+@get(
+    "/admin/settings",
+    permission="ops.settings.write",
+    nav=NavEntry("Operations", "Settings", order=90, icon="settings"),
+    **ADMIN,
+)
 async def settings_page(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
     business = await business_cache.load(db_session)
-    values = {"name": business.name, "address": business.address, "currency": business.currency,
-              "timezone": business.timezone, "locale": business.locale, "contact_email": business.contact_email,
-              "enabled_modules": sorted(business.enabled_modules)}
+    values = {
+        "name": business.name,
+        "address": business.address,
+        "currency": business.currency,
+        "timezone": business.timezone,
+        "locale": business.locale,
+        "contact_email": business.contact_email,
+        "enabled_modules": sorted(business.enabled_modules),
+    }
     return _settings_page(request, FormState(values=values))
 
 
@@ -62,12 +90,19 @@ async def settings_submit(request: Request[Any, Any, Any], db_session: AsyncSess
     logo = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
     if data is None:
         return _settings_page(request, form, HTTP_422_UNPROCESSABLE_ENTITY)
-    change = SettingsChange(name=data.name, address=data.address, currency=data.currency, timezone=data.timezone,
-                            locale=data.locale, contact_email=data.contact_email,
-                            enabled_modules=frozenset(data.enabled_modules))
+    change = SettingsChange(
+        name=data.name,
+        address=data.address,
+        currency=data.currency,
+        timezone=data.timezone,
+        locale=data.locale,
+        contact_email=data.contact_email,
+        enabled_modules=frozenset(data.enabled_modules),
+    )
     try:
         await BusinessSettingsService(session=db_session).update_settings(
-            change, actor=actor(request), logo=logo, remove_logo=data.remove_logo)
+            change, actor=actor(request), logo=logo, remove_logo=data.remove_logo
+        )
     except SettingsError as exc:
         await db_session.rollback()
         form.add_error("logo" if "logo" in str(exc).lower() else NON_FIELD, str(exc))

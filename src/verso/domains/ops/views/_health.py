@@ -50,7 +50,9 @@ async def metrics(request: Request[Any, Any, Any], db_session: AsyncSession) -> 
     JOB_LAG.set(stats.oldest_due_lag_seconds)
     JOB_FAILURES.labels("failed").set(stats.failures_total)
     JOB_FAILURES.labels("dead_letter").set(stats.dead_total)
-    return Response(content=metrics_text(), media_type="text/plain; version=0.0.4; charset=utf-8", headers=NO_STORE)
+    return Response(
+        content=metrics_text(), media_type="text/plain; version=0.0.4; charset=utf-8", headers=NO_STORE
+    )
 
 
 routes = [health, metrics]

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,8 +32,12 @@ async def _refuse_when_done(db_session: AsyncSession) -> None:
 
 
 def _setup_page(request: Request[Any, Any, Any], form: FormState, status_code: int = 200) -> Any:
-    return render(request, "ops/setup.html",
-                  {"form": form, "zones": zone_options(), "currencies": currency_options()}, status_code=status_code)
+    return render(
+        request,
+        "ops/setup.html",
+        {"form": form, "zones": zone_options(), "currencies": currency_options()},
+        status_code=status_code,
+    )
 
 
 @get("/setup", permission=PUBLIC)
@@ -50,9 +55,15 @@ async def setup_submit(request: Request[Any, Any, Any], db_session: AsyncSession
     try:
         user = await complete_setup(
             db_session,
-            SetupRequest(business_name=data.business_name, timezone=data.timezone, currency=data.currency,
-                         first_name=data.first_name, last_name=data.last_name, email=data.email,
-                         password=data.password),
+            SetupRequest(
+                business_name=data.business_name,
+                timezone=data.timezone,
+                currency=data.currency,
+                first_name=data.first_name,
+                last_name=data.last_name,
+                email=data.email,
+                password=data.password,
+            ),
             ip=client_ip(request),
         )
     except SettingsError as exc:
@@ -60,7 +71,8 @@ async def setup_submit(request: Request[Any, Any, Any], db_session: AsyncSession
         form.add_error(NON_FIELD, str(exc))
         return _setup_page(request, form, HTTP_422_UNPROCESSABLE_ENTITY)
     token = await SessionService(session=db_session).start(
-        user, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+        user, ip=client_ip(request), user_agent=request.headers.get("user-agent")
+    )
     await db_session.commit()
     response = redirect(request, "/admin", message=f"Welcome to Verso, {user.display_name}.")
     response.set_cookie(session_cookie(token))
@@ -73,7 +85,9 @@ async def home(request: Request[Any, Any, Any]) -> Any:
 
 
 @get("/media/logo/{digest:str}", permission=PUBLIC)
-async def logo(digest: str, db_session: AsyncSession, request: Request[Any, Any, Any]) -> Response[bytes]:
+async def logo(
+    digest: FromPath[str], db_session: AsyncSession, request: Request[Any, Any, Any]
+) -> Response[bytes]:
     """The business logo on a content-addressed URL: cached for a year, revalidated by ETag."""
     etag = f'"{digest}"'
     if request.headers.get("if-none-match") == etag:
@@ -82,8 +96,11 @@ async def logo(digest: str, db_session: AsyncSession, request: Request[Any, Any,
     if found is None:
         raise NotFoundException()
     content, content_type = found
-    return Response(content=content, media_type=content_type,
-                    headers={"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"})
+    return Response(
+        content=content,
+        media_type=content_type,
+        headers={"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 routes = [setup_page, setup_submit, home, logo]
