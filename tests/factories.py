@@ -62,6 +62,8 @@ async def post_form(
 
 async def sign_in(client: Any, login: str, password: str) -> Any:
     await client.get("/login")
-    response = await post_form(client, "/login", {"login": login, "password": password}, follow_redirects=False)
+    response = await post_form(
+        client, "/login", {"login": login, "password": password}, follow_redirects=False
+    )
     assert response.status_code in (302, 303), response.text
     return response

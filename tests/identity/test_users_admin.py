@@ -30,9 +30,15 @@ async def test_search_filter_and_fragment(admin_client, db_session) -> None:
     inactive = await admin_client.get("/admin/users", params={"status": "inactive"})
     assert "old@example.com" in inactive.text and "chloe@example.com" not in inactive.text
 
-    fragment = await admin_client.get("/admin/users", params={"sort": "email"}, headers={"HX-Request": "true"})
-    assert fragment.status_code == 200 and "<html" not in fragment.text and 'id="users-table"' in fragment.text
+    fragment = await admin_client.get(
+        "/admin/users", params={"sort": "email", "direction": "asc"}, headers={"HX-Request": "true"}
+    )
+    assert (
+        fragment.status_code == 200 and "<html" not in fragment.text and 'id="users-table"' in fragment.text
+    )
     assert fragment.text.index("chloe@example.com") < fragment.text.index("sam.sales@example.com")
 
-    junk = await admin_client.get("/admin/users", params={"page": "-3", "per_page": "99999", "sort": "password"})
+    junk = await admin_client.get(
+        "/admin/users", params={"page": "-3", "per_page": "99999", "sort": "password"}
+    )
     assert junk.status_code == 200

@@ -21,6 +21,7 @@ from advanced_alchemy.config import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from litestar.di import NamedDependency
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from verso.settings import Settings, get_settings
 
 log = logging.getLogger("verso.sql")
+# The request's session, as controllers declare it (Litestar 3 wants named dependencies explicit).
+DbSession = NamedDependency[AsyncSession]
 metadata = orm_registry.metadata
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

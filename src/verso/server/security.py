@@ -47,7 +47,9 @@ def _cookie_value(scope: Scope, name: str) -> str | None:
 class AuthMiddleware(ASGIMiddleware):
     """Resolve the session cookie to a :class:`CurrentUser` (or ``None``) in ``scope["user"]``."""
 
-    exclude_path_pattern = ("^/static/",)
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        return scope["path"].startswith("/static/")  # static files never need the person
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope["user"] = None

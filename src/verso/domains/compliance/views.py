@@ -11,6 +11,7 @@ from sqlalchemy import distinct, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.lib.audit import AuditLog
+from verso.lib.db import DbSession
 from verso.lib.htmx import render
 from verso.lib.tables import Column, Filter, TableQuery, paginate
 from verso.server.navigation import NavEntry
@@ -46,7 +47,7 @@ async def _filters(session: AsyncSession) -> list[Filter]:
     setup_gate=True,
     nav=NavEntry("Compliance", "Audit log", order=80, icon="audit"),
 )
-async def audit_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def audit_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     filters = await _filters(db_session)
     query = TableQuery.from_params(
         request.query_params,
@@ -74,7 +75,7 @@ async def audit_index(request: Request[Any, Any, Any], db_session: AsyncSession)
 
 @get("/admin/audit/{entry_id:int}", permission=READ, setup_gate=True)
 async def audit_detail(
-    request: Request[Any, Any, Any], db_session: AsyncSession, entry_id: FromPath[int]
+    request: Request[Any, Any, Any], db_session: DbSession, entry_id: FromPath[int]
 ) -> Any:
     entry = await db_session.get(AuditLog, entry_id)
     if entry is None:

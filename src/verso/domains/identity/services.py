@@ -62,7 +62,7 @@ class RoleService(SQLAlchemyAsyncRepositoryService[Role]):
 
     async def ensure_defaults(self) -> dict[str, Role]:
         """Create the default roles that are missing; never overwrite an edited role."""
-        existing = {role.name: role for role in await self.list()}
+        existing = {role.name: role for role in await self.repository.session.scalars(select(Role))}
         for name, (description, permissions) in DEFAULT_ROLES.items():
             if name not in existing:
                 existing[name] = await self.repository.add(

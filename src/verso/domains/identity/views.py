@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from verso.domains.identity.models import Role, User, user_role
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
 from verso.domains.identity.services import SessionService, UserService
 from verso.lib.audit import audit
+from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
 from verso.lib.tables import Column, Filter, TableQuery, paginate
@@ -25,14 +27,14 @@ BAD_LOGIN = "The email, username or password is not correct."
 
 
 @get("/login", permission=PUBLIC, setup_gate=True, name="login")
-async def login_page(request: Request[Any, Any, Any], next: str = "") -> Any:
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Any:
     if request.scope.get("user") is not None:
         return redirect(request, safe_next(next, "/account"))
     return render(request, "identity/login.html", {"form": FormState(values={"next": next})})
 
 
 @post("/login", permission=PUBLIC, setup_gate=True)
-async def login_submit(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def login_submit(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     data, form = parse_form(await request.form(), LoginForm)
     user = await UserService(session=db_session).authenticate(data.login, data.password) if data else None
     if data and user is None:
@@ -65,7 +67,7 @@ async def login_submit(request: Request[Any, Any, Any], db_session: AsyncSession
 
 
 @post("/logout", permission=PUBLIC)
-async def logout(request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[Any]:
+async def logout(request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
     if token := request.cookies.get(SESSION_COOKIE):
         await SessionService(session=db_session).end(token)
         if request.scope.get("user") is not None:
@@ -83,7 +85,7 @@ async def logout(request: Request[Any, Any, Any], db_session: AsyncSession) -> R
 
 
 @get("/account", permission=AUTHENTICATED)
-async def account_overview(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def account_overview(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     user = await UserService(session=db_session).get(require_user(request).id)
     return render(request, "identity/account.html", {"user": user})
 
@@ -116,7 +118,7 @@ async def _user_filters(session: AsyncSession) -> list[Filter]:
     setup_gate=True,
     nav=NavEntry("People", "Users", order=10, icon="users"),
 )
-async def users_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def users_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     filters = await _user_filters(db_session)
     query = TableQuery.from_params(
         request.query_params,

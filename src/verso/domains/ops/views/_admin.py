@@ -8,7 +8,6 @@ from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.deps import actor
 from verso.domains.identity.models import User
@@ -17,6 +16,7 @@ from verso.domains.ops.forms import LOCALES, SettingsForm, currency_options, zon
 from verso.domains.ops.services import BusinessSettingsService, SettingsChange, SettingsError, business_cache
 from verso.lib import email, jobs
 from verso.lib.audit import AuditLog
+from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
 from verso.lib.modules import all_modules
@@ -26,7 +26,7 @@ ADMIN = {"setup_gate": True}
 
 
 @get("/admin", permission=STAFF, nav=NavEntry("Overview", "Dashboard", order=0, icon="home"), **ADMIN)
-async def dashboard(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def dashboard(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     users = await db_session.scalar(select(func.count()).select_from(User))
     held = await db_session.scalar(
         select(func.count())
@@ -68,7 +68,7 @@ def _settings_page(request: Request[Any, Any, Any], form: FormState, status_code
     nav=NavEntry("Operations", "Settings", order=90, icon="settings"),
     **ADMIN,
 )
-async def settings_page(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def settings_page(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     business = await business_cache.load(db_session)
     values = {
         "name": business.name,
@@ -83,7 +83,7 @@ async def settings_page(request: Request[Any, Any, Any], db_session: AsyncSessio
 
 
 @post("/admin/settings", permission="ops.settings.write", **ADMIN)
-async def settings_submit(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def settings_submit(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     submitted = await request.form()
     data, form = parse_form(submitted, SettingsForm)
     upload = submitted.get("logo")

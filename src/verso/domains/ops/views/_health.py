@@ -7,11 +7,11 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import PermissionDeniedException
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import health_checks
 from verso.lib import jobs
+from verso.lib.db import DbSession
 from verso.server.observability import JOB_FAILURES, JOB_LAG, JOBS_BY_STATUS, metrics_text
 from verso.settings import get_settings
 
@@ -20,7 +20,7 @@ LOOPBACK = {"127.0.0.1", "::1", "testclient"}
 
 
 @get("/health", permission=PUBLIC, include_in_schema=False)
-async def health(db_session: AsyncSession) -> Response[dict[str, Any]]:
+async def health(db_session: DbSession) -> Response[dict[str, Any]]:
     checks = await health_checks(db_session)
     healthy = all(check.ok for check in checks.values())
     body = {
@@ -40,7 +40,7 @@ def _may_scrape(request: Request[Any, Any, Any]) -> bool:
 
 
 @get("/metrics", permission=PUBLIC, include_in_schema=False)
-async def metrics(request: Request[Any, Any, Any], db_session: AsyncSession) -> Response[bytes]:
+async def metrics(request: Request[Any, Any, Any], db_session: DbSession) -> Response[bytes]:
     """Prometheus text format; open on loopback, or to holders of ``VERSO_METRICS_TOKEN``."""
     if not _may_scrape(request):
         raise PermissionDeniedException("Metrics need the metrics token.")

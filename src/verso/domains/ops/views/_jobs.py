@@ -8,11 +8,11 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.deps import actor
 from verso.lib import jobs
 from verso.lib.audit import audit
+from verso.lib.db import DbSession
 from verso.lib.htmx import redirect, render
 from verso.lib.tables import Column, Filter, TableQuery, paginate
 from verso.server.navigation import NavEntry
@@ -34,7 +34,7 @@ COLUMNS = [
 
 
 @get("/admin/jobs", permission=READ, nav=NavEntry("Operations", "Jobs", order=50, icon="jobs"), **ADMIN)
-async def jobs_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def jobs_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     query = TableQuery.from_params(
         request.query_params,
         sortable=["id", "name", "priority", "run_at", "updated_at"],
@@ -68,7 +68,7 @@ async def jobs_index(request: Request[Any, Any, Any], db_session: AsyncSession) 
 
 
 @get("/admin/jobs/{job_id:int}", permission=READ, **ADMIN)
-async def job_detail(request: Request[Any, Any, Any], db_session: AsyncSession, job_id: FromPath[int]) -> Any:
+async def job_detail(request: Request[Any, Any, Any], db_session: DbSession, job_id: FromPath[int]) -> Any:
     job = await db_session.get(jobs.Job, job_id)
     if job is None:
         raise NotFoundException()
@@ -76,7 +76,7 @@ async def job_detail(request: Request[Any, Any, Any], db_session: AsyncSession, 
 
 
 async def _job_action(
-    request: Request[Any, Any, Any], db_session: AsyncSession, job_id: int, action: str
+    request: Request[Any, Any, Any], db_session: DbSession, job_id: int, action: str
 ) -> Any:
     operation = jobs.retry_job if action == "retry" else jobs.cancel_job
     try:
@@ -100,25 +100,23 @@ async def _job_action(
 
 
 @post("/admin/jobs/{job_id:int}/retry", permission=WRITE, **ADMIN)
-async def job_retry(request: Request[Any, Any, Any], db_session: AsyncSession, job_id: FromPath[int]) -> Any:
+async def job_retry(request: Request[Any, Any, Any], db_session: DbSession, job_id: FromPath[int]) -> Any:
     return await _job_action(request, db_session, job_id, "retry")
 
 
 @post("/admin/jobs/{job_id:int}/cancel", permission=WRITE, **ADMIN)
-async def job_cancel(request: Request[Any, Any, Any], db_session: AsyncSession, job_id: FromPath[int]) -> Any:
+async def job_cancel(request: Request[Any, Any, Any], db_session: DbSession, job_id: FromPath[int]) -> Any:
     return await _job_action(request, db_session, job_id, "cancel")
 
 
 @get("/admin/jobs/scheduled", permission=READ, **ADMIN)
-async def scheduled_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def scheduled_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     tasks = (await db_session.scalars(select(jobs.CronTask).order_by(jobs.CronTask.name))).all()
     return render(request, "ops/jobs/scheduled.html", {"tasks": tasks, "tab": "scheduled"})
 
 
 @post("/admin/jobs/scheduled/{name:str}/run", permission=WRITE, **ADMIN)
-async def scheduled_run(
-    request: Request[Any, Any, Any], db_session: AsyncSession, name: FromPath[str]
-) -> Any:
+async def scheduled_run(request: Request[Any, Any, Any], db_session: DbSession, name: FromPath[str]) -> Any:
     try:
         job = await jobs.run_cron_now(db_session, name)
     except jobs.CronNotFoundError as exc:
@@ -131,7 +129,7 @@ async def scheduled_run(
 
 
 @get("/admin/jobs/workers", permission=READ, **ADMIN)
-async def workers_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def workers_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     beats = await jobs.latest_heartbeats(db_session)
     return render(request, "ops/jobs/workers.html", {"workers": beats, "tab": "workers"})
 

@@ -9,13 +9,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.deps import actor
 from verso.domains.ops.forms import TestEmailForm
 from verso.domains.ops.services import business_cache
 from verso.lib import email
 from verso.lib.audit import audit
+from verso.lib.db import DbSession
 from verso.lib.forms import FormState, parse_form
 from verso.lib.htmx import redirect, render
 from verso.lib.tables import Column, Filter, TableQuery, paginate
@@ -38,7 +38,7 @@ BODY_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline
 
 
 async def _outbox_page(
-    request: Request[Any, Any, Any], db_session: AsyncSession, form: FormState, status_code: int = 200
+    request: Request[Any, Any, Any], db_session: DbSession, form: FormState, status_code: int = 200
 ) -> Any:
     query = TableQuery.from_params(
         request.query_params,
@@ -76,11 +76,11 @@ async def _outbox_page(
 
 
 @get("/admin/outbox", permission=READ, nav=NavEntry("Operations", "Outbox", order=60, icon="mail"), **ADMIN)
-async def outbox_index(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def outbox_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     return await _outbox_page(request, db_session, FormState())
 
 
-async def _load(db_session: AsyncSession, outbox_id: FromPath[int]) -> email.OutboxEmail:
+async def _load(db_session: DbSession, outbox_id: FromPath[int]) -> email.OutboxEmail:
     row = await db_session.get(email.OutboxEmail, outbox_id)
     if row is None:
         raise NotFoundException()
@@ -89,14 +89,14 @@ async def _load(db_session: AsyncSession, outbox_id: FromPath[int]) -> email.Out
 
 @get("/admin/outbox/{outbox_id:int}", permission=READ, **ADMIN)
 async def outbox_detail(
-    request: Request[Any, Any, Any], db_session: AsyncSession, outbox_id: FromPath[int]
+    request: Request[Any, Any, Any], db_session: DbSession, outbox_id: FromPath[int]
 ) -> Any:
     row = await _load(db_session, outbox_id)
     return render(request, "ops/outbox/detail.html", {"mail": row, "smtp": email.smtp_configured()})
 
 
 @get("/admin/outbox/{outbox_id:int}/body", permission=READ, **ADMIN)
-async def outbox_body(db_session: AsyncSession, outbox_id: FromPath[int]) -> Response[str]:
+async def outbox_body(db_session: DbSession, outbox_id: FromPath[int]) -> Response[str]:
     row = await _load(db_session, outbox_id)
     return Response(
         content=row.html_body,
@@ -107,7 +107,7 @@ async def outbox_body(db_session: AsyncSession, outbox_id: FromPath[int]) -> Res
 
 @post("/admin/outbox/{outbox_id:int}/send", permission=WRITE, **ADMIN)
 async def outbox_send(
-    request: Request[Any, Any, Any], db_session: AsyncSession, outbox_id: FromPath[int]
+    request: Request[Any, Any, Any], db_session: DbSession, outbox_id: FromPath[int]
 ) -> Any:
     try:
         row = await email.queue_for_delivery(db_session, outbox_id)
@@ -129,7 +129,7 @@ async def outbox_send(
 
 
 @post("/admin/outbox/test", permission=WRITE, **ADMIN)
-async def outbox_test(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def outbox_test(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     data, form = parse_form(await request.form(), TestEmailForm)
     if data is None:
         return await _outbox_page(request, db_session, form, HTTP_422_UNPROCESSABLE_ENTITY)

@@ -8,7 +8,6 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.cookies import session_cookie
 from verso.domains.identity.deps import client_ip
@@ -22,11 +21,12 @@ from verso.domains.ops.services import (
     complete_setup,
     setup_state,
 )
+from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
 
 
-async def _refuse_when_done(db_session: AsyncSession) -> None:
+async def _refuse_when_done(db_session: DbSession) -> None:
     if await setup_state.is_done(db_session):
         raise NotFoundException()
 
@@ -41,13 +41,13 @@ def _setup_page(request: Request[Any, Any, Any], form: FormState, status_code: i
 
 
 @get("/setup", permission=PUBLIC)
-async def setup_page(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def setup_page(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     await _refuse_when_done(db_session)
     return _setup_page(request, FormState(values={"timezone": "UTC", "currency": "EUR"}))
 
 
 @post("/setup", permission=PUBLIC)
-async def setup_submit(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+async def setup_submit(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     await _refuse_when_done(db_session)
     data, form = parse_form(await request.form(), SetupForm)
     if data is None:
@@ -86,7 +86,7 @@ async def home(request: Request[Any, Any, Any]) -> Any:
 
 @get("/media/logo/{digest:str}", permission=PUBLIC)
 async def logo(
-    digest: FromPath[str], db_session: AsyncSession, request: Request[Any, Any, Any]
+    digest: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
 ) -> Response[bytes]:
     """The business logo on a content-addressed URL: cached for a year, revalidated by ETag."""
     etag = f'"{digest}"'
