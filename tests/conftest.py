@@ -32,6 +32,9 @@ os.environ.update(
 )
 if _PG_SERVER:
     os.environ["VERSO_DATABASE_URL"] = _PG_SERVER.rsplit("/", 1)[0] + f"/{_PG_DB}"
+    # The test client runs the app on its own event loop; asyncpg connections belong to the loop that
+    # opened them, so tests open one per session instead of pooling them across loops.
+    os.environ["VERSO_DATABASE_POOL_SIZE"] = "0"
 else:
     os.environ["VERSO_DATABASE_URL"] = f"sqlite+aiosqlite:///{_TMP / 'data' / 'verso.db'}"
 

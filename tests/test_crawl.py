@@ -72,6 +72,9 @@ async def _crawl(client, app, demo: dict[str, Any], role: str | None) -> list[st
         if status >= 500:
             problems.append(f"{role}: {path} -> {status}")
             continue
+        kind = response.headers.get("content-type", "")
+        if "<html" in response.text[:200] and not kind.startswith("text/html"):
+            problems.append(f"{role}: {path} is a page served as {kind}")
         allowed = permission == PUBLIC or (
             role is not None and (permission == AUTHENTICATED or grants(held, permission))
         )

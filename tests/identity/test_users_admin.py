@@ -17,6 +17,7 @@ async def test_search_filter_and_fragment(admin_client, db_session) -> None:
 
     page = await admin_client.get("/admin/users")
     assert page.status_code == 200 and "<html" in page.text and page.headers["vary"] == "HX-Request"
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
     for email in ("owner@example.com", "sam.sales@example.com", "chloe@example.com", "old@example.com"):
         assert email in page.text
 

@@ -25,6 +25,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from verso.settings import Settings, get_settings
 
@@ -65,6 +66,8 @@ def _attach_slow_query_log(engine: Engine, threshold_ms: int) -> None:
 def engine_config(settings: Settings) -> EngineConfig:
     if settings.is_sqlite:
         return EngineConfig(connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_pre_ping=False)
+    if settings.database_pool_size == 0:
+        return EngineConfig(poolclass=NullPool)  # a connection per session (behind PgBouncer, and in tests)
     return EngineConfig(
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect
@@ -56,6 +56,10 @@ def toast_header(message: str, level: str = "success") -> dict[str, str]:
 
 class Page(HTMXBlockTemplate):
     """A template response carrying the shared page context; a full page consumes the flash cookie."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("media_type", MediaType.HTML)  # else the handler's default (JSON) wins
+        super().__init__(*args, **kwargs)
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
         request = kwargs.get("request") or args[1]

@@ -45,7 +45,7 @@ async def _filters(session: AsyncSession) -> list[Filter]:
     "/admin/audit",
     permission=READ,
     setup_gate=True,
-    nav=NavEntry("Compliance", "Audit log", order=80, icon="audit"),
+    nav=NavEntry("Compliance", "Audit log", order=80, icon="shield"),
 )
 async def audit_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     filters = await _filters(db_session)

@@ -25,6 +25,11 @@
   function syncThemeToggles() {
     $$("[data-theme-toggle]").forEach(function (b) { b.setAttribute("aria-pressed", String(isDark())); });
   }
+  var screenTheme = null; // print on white whatever the screen theme
+  window.addEventListener("beforeprint", function () { screenTheme = root.getAttribute("data-theme"); root.setAttribute("data-theme", "light"); });
+  window.addEventListener("afterprint", function () {
+    if (screenTheme) root.setAttribute("data-theme", screenTheme); else root.removeAttribute("data-theme");
+  });
 
   /* ---- Toasts: from HX-Trigger {"toast": {"message": "...", "level": "success"}}, OOB swaps or the server ---- */
   function dismissToast(toast) {

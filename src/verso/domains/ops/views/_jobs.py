@@ -33,7 +33,7 @@ COLUMNS = [
 ]
 
 
-@get("/admin/jobs", permission=READ, nav=NavEntry("Operations", "Jobs", order=50, icon="jobs"), **ADMIN)
+@get("/admin/jobs", permission=READ, nav=NavEntry("Operations", "Jobs", order=50, icon="clock"), **ADMIN)
 async def jobs_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     query = TableQuery.from_params(
         request.query_params,
