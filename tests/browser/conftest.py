@@ -43,6 +43,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _clean_tables() -> None:
+    """The browser tests talk to their own server and database, never the suite's: nothing to clean
+    (and Playwright's sync API cannot share the thread with pytest-asyncio's loop)."""
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict, tmp_root: Path) -> dict:
     profile = tmp_root / "chromium-xdg"

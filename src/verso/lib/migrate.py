@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.types import GUID
@@ -13,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -42,7 +43,15 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade_head(url: str | None = None) -> None:
     """Apply every migration (call from synchronous code: alembic runs its own event loop)."""
-    command.upgrade(alembic_config(url), "head")
+    config = alembic_config(url)
+    _ensure_sqlite_directory(config.attributes["url"])
+    command.upgrade(config, "head")
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def downgrade(revision: str, url: str | None = None) -> None:

@@ -47,12 +47,13 @@ async def refresh_business(request: Request) -> None:
 
 @contextlib.asynccontextmanager
 async def background_worker(app: Litestar) -> AsyncIterator[None]:
-    """Run the job worker inside the web process unless ``VERSO_RUN_WORKER`` is off."""
-    settings = get_settings()
-    async with session_factory()() as db:
-        await jobs.sync_cron(db)
+    """Run the job worker inside the web process unless ``VERSO_RUN_WORKER`` is off.
+
+    The worker syncs the cron table itself as it starts (so does ``verso worker``), after the app
+    already serves: nothing here delays the first response.
+    """
     stop = asyncio.Event()
-    task = asyncio.create_task(jobs.Worker().run(stop)) if settings.run_worker else None
+    task = asyncio.create_task(jobs.Worker().run(stop)) if get_settings().run_worker else None
     try:
         yield
     finally:
