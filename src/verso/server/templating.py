@@ -65,7 +65,8 @@ def timeago(moment: datetime | None) -> str:
         return ""
     from babel.dates import format_timedelta
 
-    return format_timedelta(moment - clock.utcnow(), add_direction=True, locale=_locale(), threshold=1.1)
+    # Phrases follow the interface language (English), not the business's number and date formats.
+    return format_timedelta(moment - clock.utcnow(), add_direction=True, locale="en", threshold=1.1)
 
 
 def build_environment(debug: bool) -> Environment:

@@ -14,7 +14,7 @@ DEMO_BUSINESS = {
     "address": "12 Rue des Potiers\n69002 Lyon\nFrance",
     "currency": "EUR",
     "timezone": "Europe/Paris",
-    "locale": "fr",
+    "locale": "en_GB",
     "contact_email": "hello@juniper.example",
 }
 

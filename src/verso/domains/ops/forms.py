@@ -31,14 +31,14 @@ CURRENCIES = [
     "SGD",
 ]
 LOCALES = [
-    ("en", "English"),
-    ("en_GB", "English (UK)"),
-    ("fr", "Français"),
-    ("de", "Deutsch"),
-    ("es", "Español"),
-    ("it", "Italiano"),
-    ("nl", "Nederlands"),
-    ("pt", "Português"),
+    ("en", "English (US): Nov 22, 2026"),
+    ("en_GB", "English (UK): 22 Nov 2026"),
+    ("fr", "French: 22 nov. 2026"),
+    ("de", "German: 22.11.2026"),
+    ("es", "Spanish: 22 nov 2026"),
+    ("it", "Italian: 22 nov 2026"),
+    ("nl", "Dutch: 22 nov 2026"),
+    ("pt", "Portuguese: 22 de nov. de 2026"),
 ]
 MIN_PASSWORD = 12
 
