@@ -134,7 +134,15 @@ def main() -> None:
         )
         # A set-up business: otherwise /login would measure the redirect to /setup.
         subprocess.run(
-            [str(BIN / "verso"), "users", "create-admin", "--email", "bench@example.com", "--password", "x" * 16],
+            [
+                str(BIN / "verso"),
+                "users",
+                "create-admin",
+                "--email",
+                "bench@example.com",
+                "--password",
+                "x" * 20,
+            ],
             env=env,
             check=True,
             capture_output=True,

@@ -61,6 +61,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in this thread
+    until the session ends, and no asyncio test can run after it has started."""
+    browser_dir = str(Path(__file__).parent / "browser")
+    items.sort(key=lambda item: str(item.fspath).startswith(browser_dir))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"verso database: {'postgresql ' + _PG_DB if _PG_SERVER else 'sqlite'}"
 

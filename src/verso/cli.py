@@ -128,14 +128,14 @@ def load_demo() -> tuple[str, str]:
 async def load_demo_data(password: str) -> None:
     """Each domain's optional ``demo.load``, in domain order, each in its own transaction."""
     from verso.lib.db import session_factory
-    from verso.server.routing import DOMAINS
+    from verso.server.routing import domain_packages
 
     async with session_factory()() as db:
-        for spec in DOMAINS:
+        for package in domain_packages():
             try:
-                module = importlib.import_module(f"{spec.package}.demo")
+                module = importlib.import_module(f"{package}.demo")
             except ModuleNotFoundError as exc:
-                if exc.name != f"{spec.package}.demo":
+                if exc.name != f"{package}.demo":
                     raise
                 continue
             await module.load(db, admin_password=password)

@@ -8,15 +8,15 @@ import verso.lib.audit
 import verso.lib.email
 import verso.lib.jobs  # noqa: F401
 from verso.lib.db import metadata
-from verso.server.routing import DOMAINS
+from verso.server.routing import domain_packages
 
 
 def load_all() -> None:
-    for spec in DOMAINS:
+    for package in domain_packages():
         try:
-            importlib.import_module(f"{spec.package}.models")
+            importlib.import_module(f"{package}.models")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{spec.package}.models":
+            if exc.name != f"{package}.models":
                 raise
 
 

@@ -69,8 +69,8 @@ CLI_FLAG = "VERSO_CLI"
 def register_domains() -> list[tuple[Any, Any]]:
     """Register every domain's module entry, listeners and jobs (the web app and ``verso worker``)."""
     domains = load_domains()
-    for spec, package in domains:
-        register_module(spec.module)
+    for module, package in domains:
+        register_module(module)
         bus.register(package.listeners)
         jobs.register(package.jobs)
     jobs.register(jobs.jobs)
@@ -97,7 +97,7 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         app_config.dependencies["db_session"] = Provide(provide_db_session)
         if os.environ.get(CLI_FLAG):
             app_config.plugins.append(_database_cli_plugin())
-        app_config.route_handlers.extend(domain_router(spec, package) for spec, package in domains)
+        app_config.route_handlers.extend(domain_router(module, package) for module, package in domains)
         app_config.route_handlers.append(
             create_static_files_router(
                 path="/static",

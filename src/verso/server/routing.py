@@ -1,8 +1,8 @@
-"""The list of domains and how their exports are collected. Adding a module = one line here."""
+"""How domains are found and their exports collected."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import pkgutil
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -13,28 +13,25 @@ from litestar.handlers import BaseRouteHandler
 from verso.lib.modules import Module
 
 
-@dataclass(frozen=True, slots=True)
-class DomainSpec:
-    module: Module
-    package: str
+def domain_packages() -> tuple[str, ...]:
+    """Every package under ``verso.domains``: found, not listed, so a new module needs no wiring."""
+    import verso.domains
+
+    return tuple(
+        f"verso.domains.{info.name}" for info in pkgutil.iter_modules(verso.domains.__path__) if info.ispkg
+    )
 
 
-DOMAINS: tuple[DomainSpec, ...] = (
-    DomainSpec(
-        Module("identity", "Identity", "Accounts, roles and sign-in", core=True), "verso.domains.identity"
-    ),
-    DomainSpec(Module("ops", "Operations", "Settings, jobs, outbox, health", core=True), "verso.domains.ops"),
-    DomainSpec(Module("compliance", "Compliance", "Audit log", core=True), "verso.domains.compliance"),
-)
+def load_domains() -> list[tuple[Module, ModuleType]]:
+    """Each domain's ``module`` description and package (which exports routes, listeners, jobs),
+    core modules first."""
+    loaded = [(package.module, package) for package in map(import_module, domain_packages())]
+    return sorted(loaded, key=lambda pair: (not pair[0].core, pair[0].key))
 
 
-def load_domains() -> list[tuple[DomainSpec, ModuleType]]:
-    return [(spec, import_module(spec.package)) for spec in DOMAINS]
-
-
-def domain_router(spec: DomainSpec, package: ModuleType) -> Router:
+def domain_router(module: Module, package: ModuleType) -> Router:
     """All of a domain's routes under one router that tags them with the module key."""
-    return Router(path="/", route_handlers=list(package.routes), opt={"module": spec.module.key})
+    return Router(path="/", route_handlers=list(package.routes), opt={"module": module.key})
 
 
 def undeclared_permissions(handlers: list[tuple[str, BaseRouteHandler]]) -> list[str]:
