@@ -51,6 +51,8 @@ class Settings:
     session_max_hours: int = _setting(
         336, "A signed-in session ends this long after sign-in, whatever happens."
     )
+    password_min_length: int = _setting(12, "Shortest password accepted.")
+    password_history: int = _setting(5, "A new password may not repeat any of this many previous ones.")
     run_worker: bool = _setting(
         True, "Run the job worker inside the web process (off when using `verso worker`)."
     )

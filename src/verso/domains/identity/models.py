@@ -80,3 +80,7 @@ class UserSession(UUIDv7AuditBase):
     user: Mapped[User] = relationship(lazy="joined")
 
     __personal_data__ = ("ip_address", "user_agent")
+
+
+# Self-service account models live in their own module; importing them here registers their tables.
+from verso.domains.identity.accounts import models as _accounts_models  # noqa: E402, F401

@@ -1,0 +1,5 @@
+"""Registration, verification, password reset and the account pages."""
+
+from __future__ import annotations
+
+routes: list = []
