@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import sign_in
+from verso.domains.identity.models import User
 from verso.domains.identity.permissions import AUTHENTICATED, DEFAULT_ROLES, PUBLIC, grants
 from verso.lib import email, jobs
 from verso.lib.audit import AuditLog
@@ -40,7 +41,10 @@ async def demo(db_session) -> dict[str, Any]:
     await jobs.sync_cron(db_session)
     await db_session.commit()
     await jobs.Worker(worker_id="crawl-worker").heartbeat()  # a healthy system: /health answers 200
+    admin_user = (await db_session.scalars(select(User).where(User.email == "admin@demo.verso"))).one()
     return {
+        "user_id": admin_user.id,
+        "role_id": admin_user.roles[0].id,
         "job_id": job.id,
         "outbox_id": await db_session.scalar(select(email.OutboxEmail.id)),
         "entry_id": await db_session.scalar(select(AuditLog.id)),
@@ -75,6 +79,10 @@ async def _crawl(client, app, demo: dict[str, Any], role: str | None) -> list[st
         kind = response.headers.get("content-type", "")
         if "<html" in response.text[:200] and not kind.startswith("text/html"):
             problems.append(f"{role}: {path} is a page served as {kind}")
+        if path.startswith("/api/v1/"):  # bearer-key API: the crawl holds no key
+            if status != 401:
+                problems.append(f"{role}: {path} -> {status}, expected 401 without an API key")
+            continue
         allowed = permission == PUBLIC or (
             role is not None and (permission == AUTHENTICATED or grants(held, permission))
         )

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -76,14 +77,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _pg(sql: str) -> None:
+def _pg(sql: str) -> None:
+    """Run one admin statement on a thread of its own: Playwright's loop owns this thread."""
     import asyncpg
 
-    conn = await asyncpg.connect(os.environ["VERSO_TEST_POSTGRES"].replace("+asyncpg", ""))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+    async def run() -> None:
+        conn = await asyncpg.connect(os.environ["VERSO_TEST_POSTGRES"].replace("+asyncpg", ""))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +108,7 @@ def live_server(tmp_root: Path) -> Iterator[str]:
     pg_name = None
     if os.environ.get("VERSO_TEST_POSTGRES"):
         pg_name = f"verso_browser_{secrets.token_hex(4)}"
-        asyncio.run(_pg(f'CREATE DATABASE "{pg_name}"'))
+        _pg(f'CREATE DATABASE "{pg_name}"')
         env["VERSO_DATABASE_URL"] = os.environ["VERSO_TEST_POSTGRES"].rsplit("/", 1)[0] + f"/{pg_name}"
     else:
         env["VERSO_DATABASE_URL"] = f"sqlite+aiosqlite:///{data / 'verso.db'}"
@@ -132,7 +138,7 @@ def live_server(tmp_root: Path) -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
         if pg_name:
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         shutil.rmtree(data, ignore_errors=True)
 
 

@@ -16,36 +16,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-
+from verso.lib.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from verso.server.security import security_headers
 from verso.settings import Settings
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("verso.access")
-
-registry = CollectorRegistry(auto_describe=True)
-HTTP_REQUESTS = Counter(
-    "verso_http_requests_total",
-    "HTTP requests by route and status",
-    ["method", "route", "status"],
-    registry=registry,
-)
-HTTP_LATENCY = Histogram(
-    "verso_http_request_duration_seconds",
-    "HTTP request latency by route",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-    registry=registry,
-)
-JOBS_BY_STATUS = Gauge("verso_jobs", "Jobs in the queue by status", ["status"], registry=registry)
-JOB_LAG = Gauge("verso_job_queue_lag_seconds", "Age of the oldest due job still waiting", registry=registry)
-JOB_FAILURES = Gauge("verso_job_failures", "Jobs failed or dead-lettered", ["kind"], registry=registry)
-
-
-def metrics_text() -> bytes:
-    return generate_latest(registry)
 
 
 class JsonFormatter(logging.Formatter):

@@ -21,3 +21,32 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return default
+
+
+class StaffForm(msgspec.Struct):
+    roles: list[str]
+    job_title: Annotated[str, Meta(max_length=120)] = ""
+    department: Annotated[str, Meta(max_length=120)] = ""
+    location: Annotated[str, Meta(max_length=120)] = ""
+    manager_id: str | None = None
+    is_active: bool = False
+
+
+ROLE_NAME = r"^[a-z][a-z0-9_-]{1,49}$"
+
+
+class RoleForm(msgspec.Struct):
+    name: Annotated[
+        str, Meta(pattern=ROLE_NAME, extra={"error": "Use 2-50 lowercase letters, digits, - or _."})
+    ]
+    description: Annotated[str, Meta(max_length=255)] = ""
+    permissions: list[str] = []
+
+
+BLOCK_DURATIONS = {"1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30, "never": None}
+
+
+class BlockForm(msgspec.Struct):
+    ip: Annotated[str, Meta(min_length=1, max_length=45, extra={"error": "Enter an IP address."})]
+    duration: Annotated[str, Meta(pattern=r"^(1h|24h|7d|30d|never)$", extra={"error": "Choose how long."})]
+    reason: Annotated[str, Meta(max_length=255)] = ""

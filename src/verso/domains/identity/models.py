@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.base import UUIDv7AuditBase, orm_registry
+from advanced_alchemy.base import BigIntAuditBase, UUIDv7AuditBase, orm_registry
 from advanced_alchemy.types import DateTimeUTC, JsonB
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 user_role = Table(
@@ -45,6 +45,10 @@ class User(UUIDv7AuditBase):
     timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    job_title: Mapped[str] = mapped_column(String(120), default="")
+    department: Mapped[str] = mapped_column(String(120), default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    manager_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     roles: Mapped[list[Role]] = relationship(secondary=user_role, lazy="selectin")
 
@@ -80,6 +84,37 @@ class UserSession(UUIDv7AuditBase):
     user: Mapped[User] = relationship(lazy="joined")
 
     __personal_data__ = ("ip_address", "user_agent")
+
+
+class LoginAttempt(BigIntAuditBase):
+    """One sign-in attempt, kept for lockout, rate limits and the security page."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_login_created", "login", "created_at"),
+        Index("ix_login_attempt_ip_created", "ip_address", "created_at"),
+    )
+
+    login: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(30))
+
+    __personal_data__ = ("login", "ip_address", "user_agent")
+
+
+class IPBlock(UUIDv7AuditBase):
+    """An address refused at sign-in: added by staff, or automatically after failures across accounts."""
+
+    __tablename__ = "ip_block"
+
+    ip_address: Mapped[str] = mapped_column(String(45), index=True)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(255), default="system")
 
 
 # Self-service account models live in their own module; importing them here registers their tables.

@@ -14,6 +14,11 @@ STAFF = "admin.access"  # opens the staff app shell at /admin
 CATALOGUE: dict[str, str] = {
     STAFF: "Open the staff area",
     "identity.users.read": "See staff and customer accounts",
+    "identity.users.write": "Edit accounts: roles, status, employee details, sign-out",
+    "identity.roles.write": "Create and edit roles and their permissions",
+    "identity.security.read": "See sign-in attempts and blocked addresses",
+    "identity.security.write": "Block and unblock addresses",
+    "api.keys.manage": "Create and revoke API keys",
     "ops.settings.write": "Change business settings",
     "ops.jobs.read": "See background jobs and scheduled tasks",
     "ops.jobs.write": "Retry, cancel and run background jobs",

@@ -124,16 +124,23 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         )
         return user
 
-    async def authenticate(self, login: str, password: str) -> User | None:
-        """The active account for ``login`` if ``password`` matches; re-hashes outdated hashes."""
-        user = await self.find_by_login(login)
+    async def authenticate(self, user: User | None, password: str) -> tuple[User | None, str]:
+        """``(user, "ok")`` if ``password`` matches the active ``user``, else ``(None, why)``.
+
+        The password is hashed even for an unknown account, so timing reveals nothing; an outdated
+        hash is replaced at a successful sign-in.
+        """
         ok = await passwords.verify_password(user.password_hash if user else None, password)
-        if not (user and ok and user.is_active):
-            return None
+        if user is None:
+            return None, "unknown"
+        if not ok:
+            return None, "bad_password"
+        if not user.is_active:
+            return None, "inactive"
         if user.password_hash and passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash_password(password)
         user.last_login_at = clock.utcnow()
-        return user
+        return user, "ok"
 
     async def admin_exists(self) -> bool:
         stmt = select(User.id).join(User.roles).where(Role.name == "admin", User.is_active.is_(True)).limit(1)

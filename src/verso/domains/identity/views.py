@@ -16,14 +16,13 @@ from verso.domains.identity.forms import LoginForm, safe_next
 from verso.domains.identity.models import Role, User, user_role
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
 from verso.domains.identity.services import SessionService, UserService
+from verso.domains.identity.signin import BAD_LOGIN, sign_in
 from verso.lib.audit import audit
 from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
 from verso.lib.tables import Column, Filter, TableQuery, paginate
 from verso.server.navigation import NavEntry
-
-BAD_LOGIN = "The email, username or password is not correct."
 
 
 @get("/login", permission=PUBLIC, setup_gate=True, name="login")
@@ -36,17 +35,21 @@ async def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "")
 @post("/login", permission=PUBLIC, setup_gate=True)
 async def login_submit(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     data, form = parse_form(await request.form(), LoginForm)
-    user = await UserService(session=db_session).authenticate(data.login, data.password) if data else None
-    if data and user is None:
-        form.add_error(NON_FIELD, BAD_LOGIN)
-        audit(
-            db_session, actor(request), "auth.login_failed", target_type="user", target_label=data.login[:254]
-        )
-        await db_session.commit()
-    if user is None:
+    if data is None:
         return render(
             request, "identity/login.html", {"form": form}, status_code=HTTP_422_UNPROCESSABLE_ENTITY
         )
+    outcome = await sign_in(
+        db_session,
+        login=data.login,
+        password=data.password,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    if outcome.user is None:
+        form.add_error(NON_FIELD, outcome.error or BAD_LOGIN)
+        return render(request, "identity/login.html", {"form": form}, status_code=outcome.status_code)
+    user = outcome.user
     sessions = SessionService(session=db_session)
     if old := request.cookies.get(SESSION_COOKIE):
         await sessions.end(old)
@@ -61,7 +64,7 @@ async def login_submit(request: Request[Any, Any, Any], db_session: DbSession) -
     )
     await db_session.commit()
     landing = "/admin" if grants(user.permissions, STAFF) else "/account"
-    response = redirect(request, safe_next(data.next if data else "", landing))
+    response = redirect(request, safe_next(data.next, landing))
     response.set_cookie(session_cookie(token))
     return response
 

@@ -12,7 +12,7 @@ from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import health_checks
 from verso.lib import jobs
 from verso.lib.db import DbSession
-from verso.server.observability import JOB_FAILURES, JOB_LAG, JOBS_BY_STATUS, metrics_text
+from verso.lib.metrics import JOB_FAILURES, JOB_LAG, JOBS_BY_STATUS, metrics_text
 from verso.settings import get_settings
 
 NO_STORE = {"Cache-Control": "no-store"}
