@@ -117,5 +117,39 @@ class IPBlock(UUIDv7AuditBase):
     created_by: Mapped[str] = mapped_column(String(255), default="system")
 
 
+class TOTPDevice(UUIDv7AuditBase):
+    """An authenticator app. The secret is encrypted with a key derived from the app secret."""
+
+    __tablename__ = "totp_device"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="Authenticator app")
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_used_step: Mapped[int] = mapped_column(default=0)  # a code is accepted once: no replay
+
+
+class BackupCode(BigIntAuditBase):
+    """A single-use recovery code, stored as SHA-256 (the codes are random, 50 bits each)."""
+
+    __tablename__ = "backup_code"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class MFAChallenge(UUIDv7AuditBase):
+    """The step between a correct password and a signed-in session: short-lived, few attempts."""
+
+    __tablename__ = "mfa_challenge"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    next_url: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
 # Self-service account models live in their own module; importing them here registers their tables.
 from verso.domains.identity.accounts import models as _accounts_models  # noqa: E402, F401

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from verso.domains.identity.cookies import SESSION_COOKIE, expired_session_cookie, session_cookie
 from verso.domains.identity.deps import actor, client_ip, require_user
 from verso.domains.identity.forms import LoginForm, safe_next
+from verso.domains.identity.mfa_views import begin_mfa_if_needed
 from verso.domains.identity.models import Role, User, user_role
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
 from verso.domains.identity.services import SessionService, UserService
@@ -50,6 +51,8 @@ async def login_submit(request: Request[Any, Any, Any], db_session: DbSession) -
         form.add_error(NON_FIELD, outcome.error or BAD_LOGIN)
         return render(request, "identity/login.html", {"form": form}, status_code=outcome.status_code)
     user = outcome.user
+    if second_step := await begin_mfa_if_needed(request, db_session, user, data.next):
+        return second_step
     sessions = SessionService(session=db_session)
     if old := request.cookies.get(SESSION_COOKIE):
         await sessions.end(old)

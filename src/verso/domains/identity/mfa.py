@@ -1,0 +1,204 @@
+"""Multi-factor authentication: TOTP authenticator apps, backup codes, the challenge after the password.
+
+The TOTP secret is encrypted (Fernet, with a key derived from the app secret); a code is accepted at
+most once (``last_used_step``), within one 30-second step either side. Backup codes are random and
+single-use, stored as SHA-256. The challenge is a random token in a short-lived cookie, stored hashed,
+valid five minutes for five attempts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import pyotp
+from cryptography.fernet import Fernet
+from markupsafe import Markup
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verso.domains.identity import passwords
+from verso.domains.identity.models import BackupCode, MFAChallenge, TOTPDevice, User
+from verso.lib import clock
+from verso.lib.audit import Actor, audit
+from verso.settings import get_settings
+
+STEP_SECONDS = 30
+CHALLENGE_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+BACKUP_COUNT = 10
+CHALLENGE_COOKIE = "verso_mfa"
+
+
+class MFAError(Exception):
+    """A refused MFA action, with a message fit to show the person."""
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    secret: str
+    uri: str
+    qr_svg: Markup
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(f"verso-totp:{get_settings().secret_key}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _normalise(code: str) -> str:
+    return code.replace(" ", "").replace("-", "").strip().lower()
+
+
+def qr_svg(uri: str) -> Markup:
+    """The provisioning URI as an inline SVG QR code, drawn on the server."""
+    import segno  # only enrolment needs it
+
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=2, omitsize=False)
+    # segno draws the data as path geometry; no input text reaches the markup.
+    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1))  # noqa: S704
+
+
+async def confirmed_device(session: AsyncSession, user_id: UUID) -> TOTPDevice | None:
+    return await session.scalar(
+        select(TOTPDevice).where(TOTPDevice.user_id == user_id, TOTPDevice.confirmed_at.is_not(None))
+    )
+
+
+async def start_enrolment(session: AsyncSession, user: User, issuer: str) -> Enrolment:
+    """A new unconfirmed device (replacing any earlier unconfirmed one) and what to show for it."""
+    if await confirmed_device(session, user.id):
+        raise MFAError("An authenticator app is already set up. Turn it off first to replace it.")
+    await session.execute(
+        delete(TOTPDevice).where(TOTPDevice.user_id == user.id, TOTPDevice.confirmed_at.is_(None))
+    )
+    secret = pyotp.random_base32()
+    session.add(TOTPDevice(user_id=user.id, secret_encrypted=_fernet().encrypt(secret.encode()).decode()))
+    await session.flush()
+    return enrolment_for(secret, user.email, issuer)
+
+
+def enrolment_for(secret: str, email: str, issuer: str) -> Enrolment:
+    uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+    return Enrolment(secret=secret, uri=uri, qr_svg=qr_svg(uri))
+
+
+async def pending_enrolment(session: AsyncSession, user: User, issuer: str) -> Enrolment | None:
+    device = await session.scalar(
+        select(TOTPDevice).where(TOTPDevice.user_id == user.id, TOTPDevice.confirmed_at.is_(None))
+    )
+    if device is None:
+        return None
+    return enrolment_for(_fernet().decrypt(device.secret_encrypted.encode()).decode(), user.email, issuer)
+
+
+def _matching_step(device: TOTPDevice, code: str) -> int | None:
+    """The time step ``code`` belongs to (now, or one step either side), if not used before."""
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(_fernet().decrypt(device.secret_encrypted.encode()).decode())
+    now_step = int(clock.utcnow().timestamp()) // STEP_SECONDS
+    for step in (now_step, now_step - 1, now_step + 1):
+        if step > device.last_used_step and secrets.compare_digest(totp.at(step * STEP_SECONDS), code):
+            return step
+    return None
+
+
+async def confirm_enrolment(session: AsyncSession, user: User, code: str, actor: Actor) -> list[str]:
+    """Turn MFA on once the app shows a correct code; returns the backup codes (shown once)."""
+    device = await session.scalar(
+        select(TOTPDevice).where(TOTPDevice.user_id == user.id, TOTPDevice.confirmed_at.is_(None))
+    )
+    if device is None:
+        raise MFAError("Start the set-up again: there is no authenticator waiting for confirmation.")
+    step = _matching_step(device, _normalise(code))
+    if step is None:
+        raise MFAError("That code is not correct. Check the time on your phone and try the next code.")
+    device.confirmed_at, device.last_used_step = clock.utcnow(), step
+    codes = await replace_backup_codes(session, user.id)
+    audit(session, actor, "mfa.enabled", target_type="user", target_id=user.id, target_label=user.email)
+    return codes
+
+
+async def replace_backup_codes(session: AsyncSession, user_id: UUID) -> list[str]:
+    await session.execute(delete(BackupCode).where(BackupCode.user_id == user_id))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(BACKUP_COUNT)]
+    session.add_all(BackupCode(user_id=user_id, code_hash=_sha256(_normalise(code))) for code in codes)
+    await session.flush()
+    return codes
+
+
+async def check_code(session: AsyncSession, user_id: UUID, code: str) -> str | None:
+    """``"totp"`` or ``"backup"`` when ``code`` is a valid, unused second factor; the code is spent."""
+    code = _normalise(code)
+    device = await confirmed_device(session, user_id)
+    if device is not None and (step := _matching_step(device, code)) is not None:
+        device.last_used_step = step
+        return "totp"
+    spent = await session.execute(
+        update(BackupCode)
+        .where(
+            BackupCode.user_id == user_id, BackupCode.code_hash == _sha256(code), BackupCode.used_at.is_(None)
+        )
+        .values(used_at=clock.utcnow())
+    )
+    return "backup" if spent.rowcount else None  # type: ignore[attr-defined]
+
+
+async def remaining_backup_codes(session: AsyncSession, user_id: UUID) -> int:
+    rows = await session.scalars(
+        select(BackupCode.id).where(BackupCode.user_id == user_id, BackupCode.used_at.is_(None))
+    )
+    return len(rows.all())
+
+
+async def disable(session: AsyncSession, user: User, proof: str, actor: Actor) -> None:
+    """Turn MFA off: needs the account password or a current code."""
+    if not (
+        await passwords.verify_password(user.password_hash, proof)
+        or await check_code(session, user.id, proof)
+    ):
+        raise MFAError("Enter your password or a current code to turn this off.")
+    await session.execute(delete(TOTPDevice).where(TOTPDevice.user_id == user.id))
+    await session.execute(delete(BackupCode).where(BackupCode.user_id == user.id))
+    audit(session, actor, "mfa.disabled", target_type="user", target_id=user.id, target_label=user.email)
+
+
+async def start_challenge(session: AsyncSession, user: User, next_url: str) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        MFAChallenge(
+            token_hash=_sha256(token),
+            user_id=user.id,
+            next_url=next_url[:500],
+            expires_at=clock.utcnow() + CHALLENGE_TTL,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def open_challenge(session: AsyncSession, token: str | None) -> MFAChallenge | None:
+    if not token or len(token) > 100:
+        return None
+    challenge = await session.scalar(select(MFAChallenge).where(MFAChallenge.token_hash == _sha256(token)))
+    if challenge is None or clock.as_utc(challenge.expires_at) <= clock.utcnow():
+        return None
+    return challenge
+
+
+async def fail_challenge(session: AsyncSession, challenge: MFAChallenge) -> bool:
+    """Count a wrong code; ``True`` when the attempts are used up (the challenge is gone)."""
+    challenge.attempts += 1
+    if challenge.attempts >= MAX_ATTEMPTS:
+        await session.delete(challenge)
+        return True
+    return False
