@@ -102,3 +102,64 @@ async def test_turning_off_needs_the_password_or_a_code(admin_client, db_session
     done = await post_form(admin_client, "/account/security/totp/disable", {"proof": ADMIN_PASSWORD})
     assert "Two-step verification is off." in done.text
     assert (await db_session.scalars(select(TOTPDevice))).all() == []
+
+
+async def test_a_trusted_browser_skips_the_step_for_thirty_days(admin_client, admin) -> None:
+    clock.freeze(clock.utcnow())
+    totp, _ = await enrol(admin_client)
+    await post_form(admin_client, "/logout")
+    await password_step(admin_client, admin.email)
+    clock.freeze(clock.utcnow() + timedelta(seconds=30))
+    await post_form(admin_client, "/mfa", {"code": totp.at(clock.utcnow()), "trust": "on"})
+    assert admin_client.cookies.get("verso_trusted")
+    await post_form(admin_client, "/logout")
+    again = await post_form(
+        admin_client, "/login", {"login": admin.email, "password": ADMIN_PASSWORD}, follow_redirects=False
+    )
+    assert again.headers["location"] == "/admin"  # no /mfa step in this browser
+    clock.freeze(clock.utcnow() + timedelta(days=31))
+    await post_form(admin_client, "/logout")
+    await password_step(admin_client, admin.email)  # the trust expired
+
+
+async def test_staff_can_reset_someones_mfa(app, admin_client, db_session) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from tests.factories import PASSWORD, make_user, sign_in
+
+    sam = await make_user("sam@example.com", ["employee"])
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as sams_browser:
+        await sign_in(sams_browser, sam.email, PASSWORD)
+        await enrol(sams_browser)
+    page = await admin_client.get(f"/admin/users/{sam.id}")
+    assert "Reset two-step verification" in page.text
+    done = await post_form(admin_client, f"/admin/users/{sam.id}/mfa/reset")
+    assert "Two-step verification was reset" in done.text
+    assert (await db_session.scalars(select(TOTPDevice))).all() == []
+
+
+async def test_a_role_can_require_mfa(app, admin_client, db_session) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from tests.factories import PASSWORD, make_user, sign_in
+    from verso.domains.identity.models import Role
+
+    role = (await db_session.scalars(select(Role).where(Role.name == "commercial"))).one()
+    saved = await post_form(
+        admin_client,
+        f"/admin/roles/{role.id}",
+        {
+            "name": "commercial",
+            "description": role.description,
+            "permissions": role.permissions,
+            "require_mfa": "on",
+        },
+    )
+    assert "Role commercial saved." in saved.text
+    await make_user("sales@example.com", ["commercial"])
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as browser:
+        await sign_in(browser, "sales@example.com", PASSWORD)
+        forced = await browser.get("/admin/users", follow_redirects=False)
+        assert forced.status_code == 303 and forced.headers["location"] == "/account/security"
+        await enrol(browser)
+        assert (await browser.get("/admin/users")).status_code == 200

@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_E
 
 from verso.lib.htmx import VARY, Page, is_htmx, render
 from verso.server.observability import request_id_var
-from verso.server.security import SetupRequired
+from verso.server.security import MFAEnrolmentRequired, SetupRequired
 
 log = logging.getLogger("verso.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -108,6 +108,8 @@ def handle_exception(request: Request, exc: Exception) -> Response[Any]:
     """The single exception handler registered for every exception type."""
     if isinstance(exc, SetupRequired):
         return _redirect(request, "/setup")
+    if isinstance(exc, MFAEnrolmentRequired):
+        return _redirect(request, "/account/security")
     status, detail = _classify(exc)
     if status >= 500:
         log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})

@@ -27,6 +27,10 @@ CSRF_COOKIE = "verso_csrf"
 CSRF_HEADER = "x-csrftoken"
 
 
+class MFAEnrolmentRequired(Exception):
+    """Raised for someone whose role requires two-step verification they have not set up yet."""
+
+
 class SetupRequired(Exception):
     """Raised for staff pages and sign-in until the first admin exists; answered by a redirect."""
 
@@ -96,6 +100,8 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
     user = current_user(connection)
     if user is None:
         raise NotAuthorizedException("Sign in to continue.")
+    if user.must_enrol_mfa and not handler.opt.get("mfa_enrolment") and connection.url.path != "/logout":
+        raise MFAEnrolmentRequired
     if needed != AUTHENTICATED and not user.has_permission(needed):
         raise PermissionDeniedException("You do not have access to this page.")
 

@@ -41,6 +41,7 @@ class RoleForm(msgspec.Struct):
     ]
     description: Annotated[str, Meta(max_length=255)] = ""
     permissions: list[str] = []
+    require_mfa: bool = False
 
 
 BLOCK_DURATIONS = {"1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30, "never": None}

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity import passwords
-from verso.domains.identity.models import BackupCode, MFAChallenge, TOTPDevice, User
+from verso.domains.identity.models import BackupCode, MFAChallenge, TOTPDevice, TrustedDevice, User
 from verso.lib import clock
 from verso.lib.audit import Actor, audit
 from verso.settings import get_settings
@@ -169,6 +169,7 @@ async def disable(session: AsyncSession, user: User, proof: str, actor: Actor) -
         raise MFAError("Enter your password or a current code to turn this off.")
     await session.execute(delete(TOTPDevice).where(TOTPDevice.user_id == user.id))
     await session.execute(delete(BackupCode).where(BackupCode.user_id == user.id))
+    await session.execute(delete(TrustedDevice).where(TrustedDevice.user_id == user.id))
     audit(session, actor, "mfa.disabled", target_type="user", target_id=user.id, target_label=user.email)
 
 
@@ -202,3 +203,41 @@ async def fail_challenge(session: AsyncSession, challenge: MFAChallenge) -> bool
         await session.delete(challenge)
         return True
     return False
+
+
+async def reset_for(session: AsyncSession, user: User, actor: Actor) -> bool:
+    """Staff reset of someone's two-step verification (a lost phone); ``False`` if it was off."""
+    had = await confirmed_device(session, user.id) is not None
+    await session.execute(delete(TOTPDevice).where(TOTPDevice.user_id == user.id))
+    await session.execute(delete(BackupCode).where(BackupCode.user_id == user.id))
+    await session.execute(delete(TrustedDevice).where(TrustedDevice.user_id == user.id))
+    if had:
+        audit(session, actor, "mfa.reset", target_type="user", target_id=user.id, target_label=user.email)
+    return had
+
+
+TRUST_FOR = timedelta(days=30)
+TRUST_COOKIE = "verso_trusted"
+
+
+async def trust_browser(session: AsyncSession, user_id: UUID) -> str:
+    """Remember this browser for 30 days: the /mfa step is skipped for this account here."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        TrustedDevice(user_id=user_id, token_hash=_sha256(token), expires_at=clock.utcnow() + TRUST_FOR)
+    )
+    await session.flush()
+    return token
+
+
+async def is_trusted(session: AsyncSession, user_id: UUID, token: str | None) -> bool:
+    if not token or len(token) > 100:
+        return False
+    found = await session.scalar(
+        select(TrustedDevice.id).where(
+            TrustedDevice.user_id == user_id,
+            TrustedDevice.token_hash == _sha256(token),
+            TrustedDevice.expires_at > clock.utcnow(),
+        )
+    )
+    return found is not None

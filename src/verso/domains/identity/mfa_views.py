@@ -26,6 +26,7 @@ from verso.settings import get_settings
 
 class CodeForm(msgspec.Struct):
     code: Annotated[str, Meta(min_length=6, max_length=20, extra={"error": "Enter the code from your app."})]
+    trust: bool = False
 
 
 class ProofForm(msgspec.Struct):
@@ -51,6 +52,8 @@ async def begin_mfa_if_needed(
 ) -> Any | None:
     """After a correct password: the ``/mfa`` step for accounts that have it, else ``None``."""
     if await mfa.confirmed_device(db_session, user.id) is None:
+        return None
+    if await mfa.is_trusted(db_session, user.id, request.cookies.get(mfa.TRUST_COOKIE)):
         return None
     token = await mfa.start_challenge(db_session, user, next_url)
     await db_session.commit()
@@ -111,6 +114,20 @@ async def mfa_submit(request: Request[Any, Any, Any], db_session: DbSession) -> 
     response = redirect(request, safe_next(next_url, landing), message=message, level="warning")
     response.set_cookie(session_cookie(token))
     response.set_cookie(challenge_cookie("", 0))
+    if data.trust:
+        trusted = await mfa.trust_browser(db_session, user.id)
+        await db_session.commit()
+        response.set_cookie(
+            Cookie(
+                key=mfa.TRUST_COOKIE,
+                value=trusted,
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=get_settings().https,
+                max_age=int(mfa.TRUST_FOR.total_seconds()),
+            )
+        )
     return response
 
 
@@ -142,12 +159,12 @@ async def _security_page(
     )
 
 
-@get("/account/security", permission=AUTHENTICATED)
+@get("/account/security", permission=AUTHENTICATED, mfa_enrolment=True)
 async def security_page(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     return await _security_page(request, db_session)
 
 
-@post("/account/security/totp/setup", permission=AUTHENTICATED)
+@post("/account/security/totp/setup", permission=AUTHENTICATED, mfa_enrolment=True)
 async def totp_setup(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     user = await db_session.get(User, require_user(request).id)
     try:
@@ -158,7 +175,7 @@ async def totp_setup(request: Request[Any, Any, Any], db_session: DbSession) -> 
     return await _security_page(request, db_session, enrolment=enrolment)
 
 
-@post("/account/security/totp/confirm", permission=AUTHENTICATED)
+@post("/account/security/totp/confirm", permission=AUTHENTICATED, mfa_enrolment=True)
 async def totp_confirm(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     me = require_user(request)
     user = await db_session.get(User, me.id)

@@ -28,6 +28,7 @@ class Role(UUIDv7AuditBase):
     description: Mapped[str] = mapped_column(String(255), default="")
     permissions: Mapped[list[str]] = mapped_column(JsonB, default=list)
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
+    require_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(UUIDv7AuditBase):
@@ -148,6 +149,16 @@ class MFAChallenge(UUIDv7AuditBase):
     user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     next_url: Mapped[str] = mapped_column(String(500), default="")
     attempts: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class TrustedDevice(UUIDv7AuditBase):
+    """A browser where the person chose "trust this device": no /mfa step there for 30 days."""
+
+    __tablename__ = "trusted_device"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity import passwords
-from verso.domains.identity.models import Role, User, UserSession
+from verso.domains.identity.models import Role, TOTPDevice, User, UserSession
 from verso.domains.identity.permissions import DEFAULT_ROLES, STAFF, grants
 from verso.lib import clock
 from verso.lib.audit import Actor, audit
@@ -38,6 +38,7 @@ class CurrentUser:
     roles: tuple[str, ...]
     session_id: UUID
     timezone: str | None = None
+    must_enrol_mfa: bool = False  # a role requires two-step verification and none is set up yet
 
     def has_permission(self, name: str) -> bool:
         return grants(self.permissions, name)
@@ -196,6 +197,14 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
             )
             await session.commit()
         user = row.user
+        must_enrol = any(role.require_mfa for role in user.roles) and (
+            await session.scalar(
+                select(TOTPDevice.id).where(
+                    TOTPDevice.user_id == user.id, TOTPDevice.confirmed_at.is_not(None)
+                )
+            )
+            is None
+        )
         return CurrentUser(
             id=user.id,
             email=user.email,
@@ -204,6 +213,7 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
             roles=tuple(user.role_names),
             session_id=row.id,
             timezone=user.timezone,
+            must_enrol_mfa=must_enrol,
         )
 
     async def end(self, token: str) -> None:

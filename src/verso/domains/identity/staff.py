@@ -122,9 +122,14 @@ async def save_role(
     description: str,
     permissions: frozenset[str],
     actor: Actor,
+    require_mfa: bool = False,
 ) -> Role:
-    """Create or edit a role. Permissions must come from the catalogue; ``*`` stays the admin's."""
-    unknown = permissions - CATALOGUE.keys()
+    """Create or edit a role. Permissions come from the catalogue; the admin role keeps ``*``.
+
+    Holders of an edited role sign in again, so changed privileges start from a fresh session.
+    """
+    full_access = role is not None and "*" in role.permissions
+    unknown = set() if full_access else permissions - CATALOGUE.keys()
     if unknown:
         raise IdentityError(f"Unknown permission: {', '.join(sorted(unknown))}.")
     name = name.strip().lower()
@@ -133,33 +138,41 @@ async def save_role(
         raise IdentityError("A role with this name already exists.")
     if role is not None and role.is_system and name != role.name:
         raise IdentityError("Built-in roles keep their name.")
-    if role is not None and "*" in role.permissions:
-        raise IdentityError("The admin role always has every permission.")
-    before = (
-        {}
-        if role is None
-        else {"name": role.name, "description": role.description, "permissions": sorted(role.permissions)}
-    )
+    granted = ["*"] if full_access else sorted(permissions)
+    before = {} if role is None else _role_fields(role)
     if role is None:
-        role = Role(name=name, description=description, permissions=sorted(permissions))
+        role = Role(name=name, description=description, permissions=granted, require_mfa=require_mfa)
         session.add(role)
         await session.flush()
     else:
-        role.name, role.description, role.permissions = name, description, sorted(permissions)
-    after = {"name": role.name, "description": role.description, "permissions": sorted(role.permissions)}
+        role.name, role.description, role.permissions, role.require_mfa = (
+            name,
+            description,
+            granted,
+            require_mfa,
+        )
     audit(
         session,
         actor,
-        "role.created" if not before else "role.updated",
+        "role.updated" if before else "role.created",
         target_type="role",
         target_id=role.id,
         target_label=role.name,
-        changes=diff(before, after),
+        changes=diff(before, _role_fields(role)),
     )
     holders = (await session.scalars(select(user_role.c.user_id).where(user_role.c.role_id == role.id))).all()
-    for user_id in holders:  # their privileges changed: they sign in again
+    for user_id in holders:
         await end_sessions(session, user_id)
     return role
+
+
+def _role_fields(role: Role) -> dict[str, object]:
+    return {
+        "name": role.name,
+        "description": role.description,
+        "permissions": sorted(role.permissions),
+        "require_mfa": role.require_mfa,
+    }
 
 
 async def delete_role(session: AsyncSession, role: Role, *, actor: Actor) -> None:

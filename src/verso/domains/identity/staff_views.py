@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import select
 
-from verso.domains.identity import staff
+from verso.domains.identity import mfa, staff
 from verso.domains.identity.deps import actor, require_user
 from verso.domains.identity.forms import BLOCK_DURATIONS, BlockForm, RoleForm, StaffForm
 from verso.domains.identity.models import IPBlock, LoginAttempt, Role, User
@@ -61,6 +61,7 @@ async def _user_page(
             "roles": roles,
             "managers": managers,
             "sessions": await staff.active_sessions(db_session, user.id),
+            "mfa_on": await mfa.confirmed_device(db_session, user.id) is not None,
         },
         status_code=status_code,
     )
@@ -130,6 +131,20 @@ async def user_sessions_end(
     return redirect(request, f"/admin/users/{user.id}", message=f"Signed out of {ended} session(s).")
 
 
+@post("/admin/users/{user_id:uuid}/mfa/reset", permission="identity.users.write", **ADMIN)
+async def user_mfa_reset(
+    request: Request[Any, Any, Any], db_session: DbSession, user_id: FromPath[UUID]
+) -> Any:
+    user = await _user(db_session, user_id)
+    had = await mfa.reset_for(db_session, user, actor(request))
+    await staff.end_sessions(db_session, user.id)
+    await db_session.commit()
+    message = (
+        "Two-step verification was reset; they sign in with their password." if had else "It was not on."
+    )
+    return redirect(request, f"/admin/users/{user_id}", message=message)
+
+
 @get(
     "/admin/roles",
     permission="identity.roles.write",
@@ -175,7 +190,12 @@ async def role_new(request: Request[Any, Any, Any]) -> Any:
 @get("/admin/roles/{role_id:uuid}", permission="identity.roles.write", **ADMIN)
 async def role_edit(request: Request[Any, Any, Any], db_session: DbSession, role_id: FromPath[UUID]) -> Any:
     role = await _role(db_session, role_id)
-    values = {"name": role.name, "description": role.description, "permissions": list(role.permissions)}
+    values = {
+        "name": role.name,
+        "description": role.description,
+        "permissions": list(role.permissions),
+        "require_mfa": role.require_mfa,
+    }
     return _role_page(request, role, FormState(values=values))
 
 
@@ -191,6 +211,7 @@ async def _save_role(request: Request[Any, Any, Any], db_session: DbSession, rol
                 description=data.description,
                 permissions=frozenset(data.permissions),
                 actor=actor(request),
+                require_mfa=data.require_mfa,
             )
             await db_session.commit()
             return redirect(request, "/admin/roles", message=f"Role {saved.name} saved.")
@@ -385,6 +406,7 @@ routes = [
     role_create,
     role_update,
     role_delete,
+    user_mfa_reset,
     security_index,
     block_create,
     block_delete,
