@@ -163,3 +163,29 @@ async def test_a_role_can_require_mfa(app, admin_client, db_session) -> None:
         assert forced.status_code == 303 and forced.headers["location"] == "/account/security"
         await enrol(browser)
         assert (await browser.get("/admin/users")).status_code == 200
+
+
+async def test_an_emailed_code_is_the_fallback(admin_client, admin, db_session) -> None:
+    from verso.lib.email import OutboxEmail
+
+    await enrol(admin_client)
+    await post_form(admin_client, "/logout")
+    await password_step(admin_client, admin.email)
+    sent = await post_form(admin_client, "/mfa/email")
+    assert "We emailed you a code." in sent.text
+    mail = (
+        await db_session.scalars(select(OutboxEmail).where(OutboxEmail.template == "identity/mfa_code"))
+    ).one()
+    code = re.search(r"Your sign-in code is (\d{6})", mail.text_body).group(1)
+    assert mail.to_address == admin.email
+    assert (await post_form(admin_client, "/mfa", {"code": "000000"})).status_code == 422
+    ok = await post_form(admin_client, "/mfa", {"code": code}, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == "/admin"
+    for _ in range(3):
+        await post_form(admin_client, "/logout")
+        await password_step(admin_client, admin.email)
+    await post_form(admin_client, "/mfa/email")
+    await post_form(admin_client, "/mfa/email")
+    await post_form(admin_client, "/mfa/email")
+    limited = await post_form(admin_client, "/mfa/email")
+    assert "We already sent three codes." in limited.text

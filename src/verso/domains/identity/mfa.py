@@ -25,6 +25,7 @@ from verso.domains.identity import passwords
 from verso.domains.identity.models import BackupCode, MFAChallenge, TOTPDevice, TrustedDevice, User
 from verso.lib import clock
 from verso.lib.audit import Actor, audit
+from verso.lib.email import send_email
 from verso.settings import get_settings
 
 STEP_SECONDS = 30
@@ -241,3 +242,33 @@ async def is_trusted(session: AsyncSession, user_id: UUID, token: str | None) ->
         )
     )
     return found is not None
+
+
+EMAIL_CODE_TTL = timedelta(minutes=10)
+MAX_EMAILS = 3
+
+
+async def email_code(session: AsyncSession, challenge: MFAChallenge, business_name: str) -> None:
+    """Send a one-time code by email (the fallback channel), at most three per sign-in."""
+    if challenge.emails_sent >= MAX_EMAILS:
+        raise MFAError("We already sent three codes. Use one of them, or sign in again later.")
+    user = await session.get(User, challenge.user_id)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    challenge.email_code_hash = _sha256(f"{challenge.id}:{code}")
+    challenge.email_code_expires_at = clock.utcnow() + EMAIL_CODE_TTL
+    challenge.emails_sent += 1
+    await send_email(
+        session,
+        to=user.email,
+        subject=f"Your {business_name} sign-in code",
+        template="identity/mfa_code",
+        context={"code": code, "business_name": business_name},
+    )
+
+
+def email_code_matches(challenge: MFAChallenge, code: str) -> bool:
+    if not challenge.email_code_hash or challenge.email_code_expires_at is None:
+        return False
+    if clock.as_utc(challenge.email_code_expires_at) <= clock.utcnow():
+        return False
+    return secrets.compare_digest(challenge.email_code_hash, _sha256(f"{challenge.id}:{_normalise(code)}"))

@@ -80,6 +80,8 @@ async def mfa_submit(request: Request[Any, Any, Any], db_session: DbSession) -> 
         )
     data, form = parse_form(await request.form(), CodeForm)
     method = await mfa.check_code(db_session, challenge.user_id, data.code) if data else None
+    if method is None and data is not None and mfa.email_code_matches(challenge, data.code):
+        method = "email"
     if method is None:
         if data is not None:
             exhausted = await mfa.fail_challenge(db_session, challenge)
@@ -129,6 +131,22 @@ async def mfa_submit(request: Request[Any, Any, Any], db_session: DbSession) -> 
             )
         )
     return response
+
+
+@post("/mfa/email", permission=PUBLIC)
+async def mfa_email(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
+    """The fallback: a one-time code by email, for someone without their phone."""
+    challenge = await mfa.open_challenge(db_session, request.cookies.get(mfa.CHALLENGE_COOKIE))
+    if challenge is None:
+        return redirect(
+            request, "/login", message="Sign in again: the verification step expired.", level="info"
+        )
+    try:
+        await mfa.email_code(db_session, challenge, business_cache.current().name)
+    except mfa.MFAError as exc:
+        return redirect(request, "/mfa", message=str(exc), level="error")
+    await db_session.commit()
+    return redirect(request, "/mfa", message="We emailed you a code. It works for 10 minutes.")
 
 
 async def _security_page(
@@ -227,4 +245,13 @@ async def backup_codes(request: Request[Any, Any, Any], db_session: DbSession) -
     return await _security_page(request, db_session, codes=codes)
 
 
-routes = [mfa_page, mfa_submit, security_page, totp_setup, totp_confirm, totp_disable, backup_codes]
+routes = [
+    mfa_page,
+    mfa_submit,
+    mfa_email,
+    security_page,
+    totp_setup,
+    totp_confirm,
+    totp_disable,
+    backup_codes,
+]

@@ -150,6 +150,9 @@ class MFAChallenge(UUIDv7AuditBase):
     next_url: Mapped[str] = mapped_column(String(500), default="")
     attempts: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    email_code_hash: Mapped[str | None] = mapped_column(String(64))  # the fallback channel
+    email_code_expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    emails_sent: Mapped[int] = mapped_column(default=0)
 
 
 class TrustedDevice(UUIDv7AuditBase):
