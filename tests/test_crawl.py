@@ -49,6 +49,7 @@ async def demo(db_session) -> dict[str, Any]:
         "outbox_id": await db_session.scalar(select(email.OutboxEmail.id)),
         "entry_id": await db_session.scalar(select(AuditLog.id)),
         "name": "jobs.prune",
+        "token": "not-a-real-token",
         "digest": "0" * 64,
         "file_path": "css/app.css",
         "path": "openapi.json",

@@ -51,3 +51,29 @@ class BlockForm(msgspec.Struct):
     ip: Annotated[str, Meta(min_length=1, max_length=45, extra={"error": "Enter an IP address."})]
     duration: Annotated[str, Meta(pattern=r"^(1h|24h|7d|30d|never)$", extra={"error": "Choose how long."})]
     reason: Annotated[str, Meta(max_length=255)] = ""
+
+
+class InviteForm(msgspec.Struct):
+    email: Annotated[
+        str,
+        Meta(
+            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            max_length=254,
+            extra={"error": "Enter a valid email address."},
+        ),
+    ]
+    roles: list[str]
+    first_name: Annotated[str, Meta(max_length=80)] = ""
+    last_name: Annotated[str, Meta(max_length=80)] = ""
+
+
+class AcceptInviteForm(msgspec.Struct):
+    password: Annotated[str, Meta(min_length=1, max_length=1024, extra={"error": "Choose a password."})]
+    password_confirm: str = ""
+
+    def check(self) -> dict[str, str]:
+        return (
+            {}
+            if self.password == self.password_confirm
+            else {"password_confirm": "The two passwords differ."}
+        )

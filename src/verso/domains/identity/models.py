@@ -165,5 +165,22 @@ class TrustedDevice(UUIDv7AuditBase):
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
+class Invitation(UUIDv7AuditBase):
+    """A staff invitation: the emailed link lets the person choose a password. Single use, 7 days."""
+
+    __tablename__ = "invitation"
+
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    roles: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    __personal_data__ = ("email", "first_name", "last_name")
+
+
 # Self-service account models live in their own module; importing them here registers their tables.
 from verso.domains.identity.accounts import models as _accounts_models  # noqa: E402, F401

@@ -39,6 +39,7 @@ class CurrentUser:
     session_id: UUID
     timezone: str | None = None
     must_enrol_mfa: bool = False  # a role requires two-step verification and none is set up yet
+    email_verified: bool = True
 
     def has_permission(self, name: str) -> bool:
         return grants(self.permissions, name)
@@ -214,6 +215,7 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
             session_id=row.id,
             timezone=user.timezone,
             must_enrol_mfa=must_enrol,
+            email_verified=user.email_verified,
         )
 
     async def end(self, token: str) -> None:
