@@ -18,6 +18,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 from litestar.static_files import create_static_files_router
 
+from verso.domains.api.schemas import security_components
 from verso.domains.identity.permissions import PUBLIC
 from verso.lib import email, jobs
 from verso.lib.db import provide_db_session, session_factory
@@ -118,6 +119,7 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         app_config.debug = False
         app_config.logging_config = None  # Verso configures logging itself: JSON lines with request ids
         app_config.openapi_config = OpenAPIConfig(
+            components=security_components(),
             title="Verso API",
             version="1",
             path="/api",

@@ -31,7 +31,10 @@ def load_domains() -> list[tuple[Module, ModuleType]]:
 
 def domain_router(module: Module, package: ModuleType) -> Router:
     """All of a domain's routes under one router that tags them with the module key."""
-    return Router(path="/", route_handlers=list(package.routes), opt={"module": module.key})
+    # Pages stay out of the OpenAPI document; JSON handlers opt in with include_in_schema=True.
+    return Router(
+        path="/", route_handlers=list(package.routes), opt={"module": module.key}, include_in_schema=False
+    )
 
 
 def undeclared_permissions(handlers: list[tuple[str, BaseRouteHandler]]) -> list[str]:
