@@ -10,32 +10,32 @@ import warnings
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import op
 from advanced_alchemy.types import (
+    GUID,
+    ORA_JSONB,
     Bool,
+    DateTimeUTC,
     EncryptedString,
     EncryptedText,
-    GUID,
-    JsonB,
-    ORA_JSONB,
-    DateTimeUTC,
-    StoredObject,
-    PasswordHash,
     FernetBackend,
-    TOTPSecret,
+    JsonB,
     OneTimeCode,
+    PasswordHash,
+    StoredObject,
+    TOTPSecret,
 )
 from advanced_alchemy.types.encrypted_string import PGCryptoBackend
 from advanced_alchemy.types.password_hash.argon2 import Argon2Hasher
 from advanced_alchemy.types.password_hash.passlib import PasslibHasher
 from advanced_alchemy.types.password_hash.pwdlib import PwdlibHasher
-from sqlalchemy import Text  # noqa: F401
+from alembic import op
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    pass
 
-__all__ = ("downgrade", "upgrade", "schema_upgrades", "schema_downgrades", "data_upgrades", "data_downgrades")
+__all__ = ("data_downgrades", "data_upgrades", "downgrade", "schema_downgrades", "schema_upgrades", "upgrade")
 
 sa.GUID = GUID
 sa.Bool = Bool
