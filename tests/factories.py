@@ -67,3 +67,11 @@ async def sign_in(client: Any, login: str, password: str) -> Any:
     )
     assert response.status_code in (302, 303), response.text
     return response
+
+
+async def post_json(client: Any, url: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """POST JSON the way passkeys.js does, with the CSRF header from the cookie."""
+    if not client.cookies.get("verso_csrf"):
+        await client.get("/health")
+    headers = {"x-csrftoken": csrf_token(client), **kwargs.pop("headers", {})}
+    return await client.post(url, json=body or {}, headers=headers, **kwargs)

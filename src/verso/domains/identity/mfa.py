@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity import passwords
 from verso.domains.identity.models import BackupCode, MFAChallenge, TOTPDevice, TrustedDevice, User
+from verso.domains.identity.passkeys.models import Passkey
 from verso.lib import clock
 from verso.lib.audit import Actor, audit
 from verso.lib.email import send_email
@@ -212,6 +213,8 @@ async def reset_for(session: AsyncSession, user: User, actor: Actor) -> bool:
     await session.execute(delete(TOTPDevice).where(TOTPDevice.user_id == user.id))
     await session.execute(delete(BackupCode).where(BackupCode.user_id == user.id))
     await session.execute(delete(TrustedDevice).where(TrustedDevice.user_id == user.id))
+    passkeys = await session.execute(delete(Passkey).where(Passkey.user_id == user.id))
+    had = had or bool(passkeys.rowcount)  # type: ignore[attr-defined]
     if had:
         audit(session, actor, "mfa.reset", target_type="user", target_id=user.id, target_label=user.email)
     return had

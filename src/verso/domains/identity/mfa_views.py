@@ -51,7 +51,11 @@ async def begin_mfa_if_needed(
     request: Request[Any, Any, Any], db_session: DbSession, user: User, next_url: str
 ) -> Any | None:
     """After a correct password: the ``/mfa`` step for accounts that have it, else ``None``."""
-    if await mfa.confirmed_device(db_session, user.id) is None:
+    from verso.domains.identity.passkeys import has_passkeys  # passkeys' views import this module
+
+    if await mfa.confirmed_device(db_session, user.id) is None and not await has_passkeys(
+        db_session, user.id
+    ):
         return None
     if await mfa.is_trusted(db_session, user.id, request.cookies.get(mfa.TRUST_COOKIE)):
         return None
@@ -64,15 +68,26 @@ async def begin_mfa_if_needed(
 
 @get("/mfa", permission=PUBLIC)
 async def mfa_page(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
+    from verso.domains.identity.passkeys import mfa_passkey_available  # passkeys' views import this module
+
     if await mfa.open_challenge(db_session, request.cookies.get(mfa.CHALLENGE_COOKIE)) is None:
         return redirect(
             request, "/login", message="Sign in again: the verification step expired.", level="info"
         )
-    return render(request, "identity/mfa/challenge.html", {"form": FormState()})
+    return render(
+        request,
+        "identity/mfa/challenge.html",
+        {
+            "form": FormState(),
+            "passkey_mfa": await mfa_passkey_available(db_session, request),
+        },
+    )
 
 
 @post("/mfa", permission=PUBLIC)
 async def mfa_submit(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
+    from verso.domains.identity.passkeys import mfa_passkey_available  # passkeys' views import this module
+
     challenge = await mfa.open_challenge(db_session, request.cookies.get(mfa.CHALLENGE_COOKIE))
     if challenge is None:
         return redirect(
@@ -94,7 +109,15 @@ async def mfa_submit(request: Request[Any, Any, Any], db_session: DbSession) -> 
                     request, "/login", message="Too many wrong codes. Sign in again.", level="error"
                 )
             form.add_error("code", "That code is not correct.")
-        return render(request, "identity/mfa/challenge.html", {"form": form}, status_code=422)
+        return render(
+            request,
+            "identity/mfa/challenge.html",
+            {
+                "form": form,
+                "passkey_mfa": await mfa_passkey_available(db_session, request),
+            },
+            status_code=422,
+        )
     user = await db_session.get(User, challenge.user_id)
     next_url = challenge.next_url
     await db_session.delete(challenge)

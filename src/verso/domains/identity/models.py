@@ -184,3 +184,5 @@ class Invitation(UUIDv7AuditBase):
 
 # Self-service account models live in their own module; importing them here registers their tables.
 from verso.domains.identity.accounts import models as _accounts_models  # noqa: E402, F401
+from verso.domains.identity.oidc import models as _oidc_models  # noqa: E402, F401
+from verso.domains.identity.passkeys import models as _passkey_models  # noqa: E402, F401

@@ -153,6 +153,17 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+async def _has_second_factor(session: AsyncSession, user_id: UUID) -> bool:
+    """An authenticator app or a passkey: either satisfies a role that requires two-step sign-in."""
+    from verso.domains.identity.passkeys.models import Passkey
+
+    app = select(TOTPDevice.id).where(TOTPDevice.user_id == user_id, TOTPDevice.confirmed_at.is_not(None))
+    key = select(Passkey.id).where(Passkey.user_id == user_id)
+    return (await session.scalar(app.limit(1))) is not None or (
+        await session.scalar(key.limit(1))
+    ) is not None
+
+
 class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
     """Server-side sessions in the database, so they work across processes and can be revoked."""
 

@@ -27,10 +27,23 @@ from verso.server.navigation import NavEntry
 
 
 @get("/login", permission=PUBLIC, setup_gate=True, name="login")
-async def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "") -> Any:
+async def login_page(
+    request: Request[Any, Any, Any], db_session: DbSession, next: FromQuery[str] = ""
+) -> Any:
     if request.scope.get("user") is not None:
         return redirect(request, safe_next(next, "/account"))
-    return render(request, "identity/login.html", {"form": FormState(values={"next": next})})
+    return await _login_form(request, db_session, FormState(values={"next": next}))
+
+
+async def _login_form(
+    request: Request[Any, Any, Any], db_session: DbSession, form: FormState, status_code: int = 200
+) -> Any:
+    from verso.domains.identity.oidc.services import login_buttons  # oidc's views import this module
+
+    providers = await login_buttons(db_session)
+    return render(
+        request, "identity/login.html", {"form": form, "oidc_providers": providers}, status_code=status_code
+    )
 
 
 @post("/login", permission=PUBLIC, setup_gate=True)
@@ -49,7 +62,7 @@ async def login_submit(request: Request[Any, Any, Any], db_session: DbSession) -
     )
     if outcome.user is None:
         form.add_error(NON_FIELD, outcome.error or BAD_LOGIN)
-        return render(request, "identity/login.html", {"form": form}, status_code=outcome.status_code)
+        return await _login_form(request, db_session, form, outcome.status_code)
     user = outcome.user
     if second_step := await begin_mfa_if_needed(request, db_session, user, data.next):
         return second_step
