@@ -50,6 +50,7 @@ async def demo(db_session) -> dict[str, Any]:
         "entry_id": await db_session.scalar(select(AuditLog.id)),
         "name": "jobs.prune",
         "token": "not-a-real-token",
+        "slug": "no-such-provider",
         "passkey_id": "00000000-0000-7000-8000-000000000000",
         "digest": "0" * 64,
         "file_path": "css/app.css",

@@ -261,5 +261,5 @@ def sign_in(page: Page, base: str, owner: dict[str, str]) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Email or username").fill(owner["email"])
     page.get_by_label("Password").fill(owner["password"])
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{base}/admin")

@@ -33,7 +33,7 @@ def _password_step(page: Page, base: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Email or username").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def _sign_out(page: Page) -> None:
