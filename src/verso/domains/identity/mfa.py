@@ -8,15 +8,14 @@ valid five minutes for five attempts.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import pyotp
-from cryptography.fernet import Fernet
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +25,8 @@ from verso.domains.identity.models import BackupCode, MFAChallenge, TOTPDevice, 
 from verso.domains.identity.passkeys.models import Passkey
 from verso.lib import clock
 from verso.lib.audit import Actor, audit
+from verso.lib.crypto import fernet
 from verso.lib.email import send_email
-from verso.settings import get_settings
 
 STEP_SECONDS = 30
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -47,9 +46,8 @@ class Enrolment:
     qr_svg: Markup
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(f"verso-totp:{get_settings().secret_key}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+def _fernet() -> Any:
+    return fernet("totp")
 
 
 def _sha256(value: str) -> str:

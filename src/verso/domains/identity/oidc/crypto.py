@@ -12,15 +12,13 @@ someone else fails the state check in their browser).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from litestar.datastructures import Cookie
 
+from verso.lib.crypto import fernet
 from verso.settings import get_settings
 
 FLOW_COOKIE = "verso_oidc"
@@ -28,9 +26,8 @@ FLOW_PATH = "/login/oidc"
 FLOW_TTL_SECONDS = 600
 
 
-def _fernet(purpose: str) -> Fernet:
-    key = hashlib.sha256(f"verso-{purpose}:{get_settings().secret_key}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+def _fernet(purpose: str) -> Any:
+    return fernet(purpose)
 
 
 def encrypt_secret(value: str) -> str:
@@ -42,7 +39,7 @@ def decrypt_secret(value: str) -> str:
         return ""
     try:
         return _fernet("oidc-client-secret").decrypt(value.encode()).decode()
-    except InvalidToken:  # the app secret changed: the admin enters the client secret again
+    except _invalid_token():  # the app secret changed: the admin enters the client secret again
         return ""
 
 
@@ -75,5 +72,11 @@ def read_flow(raw: str | None) -> FlowState | None:
     try:
         data: dict[str, Any] = json.loads(_fernet("oidc-flow").decrypt(raw.encode(), ttl=FLOW_TTL_SECONDS))
         return FlowState(**data)
-    except (InvalidToken, ValueError, TypeError):
+    except (_invalid_token(), ValueError, TypeError):
         return None
+
+
+def _invalid_token() -> type[Exception]:
+    from cryptography.fernet import InvalidToken
+
+    return InvalidToken
