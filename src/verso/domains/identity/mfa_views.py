@@ -12,9 +12,9 @@ from msgspec import Meta
 from verso.domains.identity import mfa
 from verso.domains.identity.cookies import SESSION_COOKIE, session_cookie
 from verso.domains.identity.deps import actor, client_ip, require_user
-from verso.domains.identity.forms import safe_next
+from verso.domains.identity.finish import open_session, signed_in
 from verso.domains.identity.models import User
-from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
+from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
 from verso.domains.identity.services import SessionService
 from verso.domains.ops.services import business_cache
 from verso.lib.audit import audit
@@ -121,23 +121,9 @@ async def mfa_submit(request: Request[Any, Any, Any], db_session: DbSession) -> 
     user = await db_session.get(User, challenge.user_id)
     next_url = challenge.next_url
     await db_session.delete(challenge)
-    token = await SessionService(session=db_session).start(
-        user, ip=client_ip(request), user_agent=request.headers.get("user-agent")
-    )
-    audit(
-        db_session,
-        actor(request, user),
-        "auth.login",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        changes={"second_factor": [None, method]},
-    )
-    await db_session.commit()
-    landing = "/admin" if grants(user.permissions, STAFF) else "/account"
+    token = await open_session(request, db_session, user, {"second_factor": [None, method]})
     message = "You used a backup code; each works once." if method == "backup" else None
-    response = redirect(request, safe_next(next_url, landing), message=message, level="warning")
-    response.set_cookie(session_cookie(token))
+    response = signed_in(request, user, token, next_url, message=message, level="warning")
     response.set_cookie(challenge_cookie("", 0))
     if data.trust:
         trusted = await mfa.trust_browser(db_session, user.id)

@@ -10,12 +10,13 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from verso.domains.identity.cookies import SESSION_COOKIE, expired_session_cookie, session_cookie
+from verso.domains.identity.cookies import SESSION_COOKIE, expired_session_cookie
 from verso.domains.identity.deps import actor, client_ip, require_user
+from verso.domains.identity.finish import open_session, signed_in
 from verso.domains.identity.forms import LoginForm, safe_next
 from verso.domains.identity.mfa_views import begin_mfa_if_needed
 from verso.domains.identity.models import Role, User, user_role
-from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
+from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
 from verso.domains.identity.services import SessionService, UserService
 from verso.domains.identity.signin import BAD_LOGIN, sign_in
 from verso.lib.audit import audit
@@ -66,23 +67,8 @@ async def login_submit(request: Request[Any, Any, Any], db_session: DbSession) -
     user = outcome.user
     if second_step := await begin_mfa_if_needed(request, db_session, user, data.next):
         return second_step
-    sessions = SessionService(session=db_session)
-    if old := request.cookies.get(SESSION_COOKIE):
-        await sessions.end(old)
-    token = await sessions.start(user, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
-    audit(
-        db_session,
-        actor(request, user),
-        "auth.login",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-    )
-    await db_session.commit()
-    landing = "/admin" if grants(user.permissions, STAFF) else "/account"
-    response = redirect(request, safe_next(data.next, landing))
-    response.set_cookie(session_cookie(token))
-    return response
+    token = await open_session(request, db_session, user)
+    return signed_in(request, user, token, data.next)
 
 
 @post("/logout", permission=PUBLIC)

@@ -9,8 +9,8 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from verso.domains.identity.cookies import SESSION_COOKIE, session_cookie
 from verso.domains.identity.deps import actor, client_ip, require_user
+from verso.domains.identity.finish import open_session, signed_in
 from verso.domains.identity.forms import safe_next
 from verso.domains.identity.mfa_views import begin_mfa_if_needed
 from verso.domains.identity.models import User
@@ -18,9 +18,9 @@ from verso.domains.identity.oidc import protocol
 from verso.domains.identity.oidc.crypto import FLOW_COOKIE, FlowState, flow_cookie, read_flow
 from verso.domains.identity.oidc.models import OIDCProvider
 from verso.domains.identity.oidc.services import IdentityService, ProviderService
-from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
+from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
 from verso.domains.identity.protection import LoginProtection
-from verso.domains.identity.services import IdentityError, SessionService, UserService
+from verso.domains.identity.services import IdentityError, UserService
 from verso.lib import clock
 from verso.lib.audit import audit
 from verso.lib.db import DbSession
@@ -42,24 +42,8 @@ async def start_session(
     user.last_login_at = clock.utcnow()
     if second_step := await begin_mfa_if_needed(request, db_session, user, next_url):
         return second_step
-    sessions = SessionService(session=db_session)
-    if old := request.cookies.get(SESSION_COOKIE):
-        await sessions.end(old)
-    token = await sessions.start(user, ip=client_ip(request), user_agent=request.headers.get("user-agent"))
-    audit(
-        db_session,
-        actor(request, user),
-        "auth.login",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        changes={"method": [None, method]},
-    )
-    await db_session.commit()
-    landing = "/admin" if grants(user.permissions, STAFF) else "/account"
-    response = redirect(request, safe_next(next_url, landing))
-    response.set_cookie(session_cookie(token))
-    return response
+    token = await open_session(request, db_session, user, {"method": [None, method]})
+    return signed_in(request, user, token, next_url)
 
 
 async def _provider(db_session: DbSession, slug: str) -> OIDCProvider:

@@ -20,8 +20,9 @@ from litestar.params import FromPath
 from msgspec import Meta
 
 from verso.domains.identity import mfa
-from verso.domains.identity.cookies import SESSION_COOKIE, session_cookie
+from verso.domains.identity.cookies import session_cookie
 from verso.domains.identity.deps import actor, client_ip, require_user
+from verso.domains.identity.finish import open_session
 from verso.domains.identity.forms import safe_next
 from verso.domains.identity.mfa_views import challenge_cookie
 from verso.domains.identity.models import User
@@ -34,7 +35,6 @@ from verso.domains.identity.passkeys.services import (
 )
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC, STAFF, grants
 from verso.domains.identity.protection import LoginProtection
-from verso.domains.identity.services import SessionService
 from verso.domains.ops.services import business_cache
 from verso.lib import clock
 from verso.lib.audit import audit
@@ -92,27 +92,17 @@ async def start_passkey_session(
 ) -> str:
     """Sign ``user`` in after a verified passkey: a fresh session (the old one ends), the attempt and
     ``auth.login`` recorded, committed. Returns the session cookie token."""
-    ip, agent = client_ip(request), request.headers.get("user-agent")
-    sessions = SessionService(session=db_session)
-    if old := request.cookies.get(SESSION_COOKIE):
-        await sessions.end(old)
     user.last_login_at = clock.utcnow()
     await LoginProtection(db_session).record(
-        login=user.email, user_id=user.id, ip=ip, user_agent=agent, success=True, reason="ok"
+        login=user.email,
+        user_id=user.id,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        success=True,
+        reason="ok",
     )
-    token = await sessions.start(user, ip=ip, user_agent=agent)
     changes = {"second_factor": [None, "passkey"]} if second_factor else {"method": [None, "passkey"]}
-    audit(
-        db_session,
-        actor(request, user),
-        "auth.login",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        changes=changes,
-    )
-    await db_session.commit()
-    return token
+    return await open_session(request, db_session, user, changes)
 
 
 def _landing(user: User, next_url: str) -> str:
