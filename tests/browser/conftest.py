@@ -226,9 +226,14 @@ def wizard_screenshot(browser: Browser, live_server: str, screenshot_dir: Path) 
 @pytest.fixture(scope="session")
 def owner(browser: Browser, live_server: str, wizard_screenshot: None) -> dict[str, str]:
     """Run the setup wizard once for this module (the server keeps its state between tests)."""
+    return complete_setup(browser, live_server)
+
+
+def complete_setup(browser: Browser, base: str) -> dict[str, str]:
+    """The first admin, through a fresh server's setup wizard, as the owner would."""
     page = browser.new_page()
-    page.goto(f"{live_server}/admin")
-    expect(page).to_have_url(f"{live_server}/setup")
+    page.goto(f"{base}/admin")
+    expect(page).to_have_url(f"{base}/setup")
     page.get_by_label("Business name").fill("Juniper Ceramics")
     page.get_by_label("Time zone").select_option("Europe/Paris")
     page.get_by_label("Currency").select_option("EUR")
@@ -238,7 +243,7 @@ def owner(browser: Browser, live_server: str, wizard_screenshot: None) -> dict[s
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create my business").click()
-    expect(page).to_have_url(f"{live_server}/admin")
+    expect(page).to_have_url(f"{base}/admin")
     page.close()
     return {"email": EMAIL, "password": PASSWORD}
 

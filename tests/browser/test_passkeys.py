@@ -19,10 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from tests.browser.conftest import _free_port, _pg, _wait_until_serving
-
-EMAIL = "owner@passkeys.example"
-PASSWORD = "a long enough passphrase"
+from tests.browser.conftest import _free_port, _pg, _wait_until_serving, complete_setup
 
 _TABLES = """
 import asyncio
@@ -87,21 +84,7 @@ def localhost_server(tmp_root: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def owner(browser: Browser, localhost_server: str) -> dict[str, str]:
     """The first admin, through the setup wizard of this module's fresh server."""
-    page = browser.new_page()
-    page.goto(f"{localhost_server}/admin")
-    expect(page).to_have_url(f"{localhost_server}/setup")
-    page.get_by_label("Business name").fill("Juniper Ceramics")
-    page.get_by_label("Time zone").select_option("Europe/Paris")
-    page.get_by_label("Currency").select_option("EUR")
-    page.get_by_label("First name").fill("Ana")
-    page.get_by_label("Last name").fill("Silva")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my business").click()
-    expect(page).to_have_url(f"{localhost_server}/admin")
-    page.close()
-    return {"email": EMAIL, "password": PASSWORD}
+    return complete_setup(browser, localhost_server)
 
 
 def _problems(page: Page) -> list[str]:
