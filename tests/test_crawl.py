@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.factories import sign_in
 from verso.domains.identity.models import User
 from verso.domains.identity.permissions import AUTHENTICATED, DEFAULT_ROLES, PUBLIC, grants
+from verso.domains.shop.models import Attribute, Category, Product, ProductImage, ProductVariant
 from verso.lib import email, jobs
 from verso.lib.audit import AuditLog
 from verso.server.routing import route_handlers
@@ -42,6 +43,17 @@ async def demo(db_session) -> dict[str, Any]:
     await db_session.commit()
     await jobs.Worker(worker_id="crawl-worker").heartbeat()  # a healthy system: /health answers 200
     admin_user = (await db_session.scalars(select(User).where(User.email == "admin@demo.verso"))).one()
+    # The richest pages: a demo product with variants and pictures, and its category.
+    variant = (
+        await db_session.scalars(select(ProductVariant).where(ProductVariant.image_id.is_not(None)))
+    ).first()
+    assert variant is not None, "the demo shop has products with variants and pictures"
+    product = await db_session.get_one(Product, variant.product_id)
+    category = await db_session.get_one(Category, product.category_id)
+    image = (
+        await db_session.scalars(select(ProductImage).where(ProductImage.product_id == product.id))
+    ).first()
+    assert image is not None
     return {
         "user_id": admin_user.id,
         "role_id": admin_user.roles[0].id,
@@ -52,9 +64,17 @@ async def demo(db_session) -> dict[str, Any]:
         "token": "not-a-real-token",
         "slug": "no-such-provider",
         "passkey_id": "00000000-0000-7000-8000-000000000000",
-        "digest": "0" * 64,
+        "digest": image.digest,  # a stored picture: the media routes answer with its bytes
+        "kind": "thumb",
         "file_path": "css/app.css",
         "path": "openapi.json",
+        "product_id": product.id,
+        "product": product.slug,
+        "variant_id": variant.id,
+        "image_id": image.id,
+        "category_id": category.id,
+        "category": category.slug,
+        "attribute_id": await db_session.scalar(select(Attribute.id)),
     }
 
 

@@ -6,7 +6,8 @@ import importlib
 
 import verso.lib.audit
 import verso.lib.email
-import verso.lib.jobs  # noqa: F401
+import verso.lib.jobs
+import verso.lib.storage  # noqa: F401
 from verso.lib.db import metadata
 from verso.server.routing import domain_packages
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -106,3 +108,15 @@ def test_https_turns_on_hsts_and_secure_cookies(monkeypatch: pytest.MonkeyPatch)
 
     cookie = session_cookie("token")
     assert cookie.secure and cookie.httponly and cookie.samesite == "lax"
+
+
+def test_start_up_leaves_heavy_libraries_for_first_use(tmp_path: Path) -> None:
+    """The start-up budget (issue 2) holds only while these load on first use, not at import."""
+    heavy = ["webauthn", "joserfc", "cryptography", "httpx", "PIL", "stripe", "pywebpush"]
+    probe = (
+        "import sys; from verso.app import create_app; create_app(); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    env = {**os.environ, "VERSO_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

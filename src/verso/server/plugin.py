@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from verso.domains.api.schemas import security_components
 from verso.domains.identity.permissions import PUBLIC
 from verso.lib import email, jobs
-from verso.lib.db import provide_db_session, session_factory
+from verso.lib.db import provide_db_session
 from verso.lib.events import bus
 from verso.lib.htmx import add_context_processor
 from verso.lib.modules import register_module
@@ -41,9 +41,7 @@ async def refresh_business(request: Request) -> None:
     """Keep the cached business settings fresh (a query at most every few seconds)."""
     from verso.domains.ops.services import business_cache
 
-    if business_cache.is_stale():
-        async with session_factory()() as db:
-            await business_cache.load(db)
+    await business_cache.refresh_if_stale()
 
 
 @contextlib.asynccontextmanager

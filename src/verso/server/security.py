@@ -83,7 +83,10 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
     if module is not None:
         from verso.domains.ops.services import business_cache
 
-        if not is_enabled(module, business_cache.current().enabled_modules):
+        # Guards run before the before_request hook: refresh here so the first request after a
+        # start (an empty cache) sees the real modules, not none.
+        business = await business_cache.refresh_if_stale()
+        if not is_enabled(module, business.enabled_modules):
             raise NotFoundException()
     if handler.opt.get("setup_gate"):
         from verso.domains.ops.services import setup_state

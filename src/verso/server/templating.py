@@ -13,6 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from verso.lib import clock
+from verso.lib.storage import url_for_file
 from verso.settings import get_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -69,6 +70,17 @@ def timeago(moment: datetime | None) -> str:
     return format_timedelta(moment - clock.utcnow(), add_direction=True, locale="en", threshold=1.1)
 
 
+def money(minor: int | None, currency: str | None = None) -> str:
+    """Minor units shown in the business currency (or ``currency``) and locale: ``1250`` -> €12.50."""
+    if minor is None:
+        return ""
+    from verso.domains.ops.services import business_cache
+    from verso.lib.money import format_money
+
+    business = business_cache.current()
+    return format_money(minor, currency or business.currency, business.locale)
+
+
 def build_environment(debug: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -78,9 +90,11 @@ def build_environment(debug: bool) -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static"] = static
+    env.globals["media_url"] = url_for_file
     env.filters["datetime"] = format_local
     env.filters["date"] = format_date
     env.filters["timeago"] = timeago
+    env.filters["money"] = money
     return env
 
 

@@ -90,3 +90,66 @@ def test_the_login_buttons_partial() -> None:
     assert template.render(oidc_providers=[]).strip() == ""
     html = template.render(oidc_providers=[("google", "Google")], form=FormState(values={"next": "/shop"}))
     assert 'href="/login/oidc/google?next=/shop"' in html and "Sign in with Google" in html
+
+
+async def test_apple_needs_its_ids_and_an_ec_private_key(admin_client, db_session) -> None:
+    from joserfc.jwk import ECKey, RSAKey
+
+    form = await admin_client.get(f"{BASE}/new")
+    assert 'data-preset-only="apple"' in form.text and "Apple only" in form.text  # visible without JS
+    pem = ECKey.generate_key("P-256", private=True).as_pem(private=True).decode()
+    apple = {
+        "slug": "apple",
+        "name": "Apple",
+        "preset": "apple",
+        "client_id": "com.example.signin",
+        "team_id": "TEAM123456",
+        "key_id": "KEY1234567",
+        "client_secret": pem.replace("\n", ""),  # a password field drops the line breaks
+        "enabled": "on",
+    }
+    missing = await post_form(admin_client, BASE, {**apple, "team_id": "", "key_id": "short"})
+    assert missing.status_code == 422
+    assert "Enter the Team ID" in missing.text and "The Key ID is ten letters and digits" in missing.text
+    rsa = RSAKey.generate_key(2048).as_pem(private=True).decode()
+    p384 = ECKey.generate_key("P-384").as_pem(private=True).decode()
+    for secret in (rsa, "not a key", p384):
+        wrong = await post_form(admin_client, BASE, {**apple, "client_secret": secret})
+        assert wrong.status_code == 422 and "This is not an Apple private key" in wrong.text
+    absent = await post_form(admin_client, BASE, {**apple, "client_secret": ""})
+    assert absent.status_code == 422 and "Paste the private key" in absent.text
+    scopes = await post_form(admin_client, BASE, {**apple, "scopes": "openid email profile"})
+    assert scopes.status_code == 422 and "Apple knows only these scopes" in scopes.text
+    assert (await db_session.scalars(select(OIDCProvider))).first() is None
+    made = await post_form(admin_client, BASE, apple, follow_redirects=False)
+    assert made.status_code == 303
+    provider = (await db_session.scalars(select(OIDCProvider))).one()
+    assert (provider.issuer, provider.scopes) == ("https://appleid.apple.com", "openid email name")
+    assert (provider.team_id, provider.key_id) == ("TEAM123456", "KEY1234567")
+    assert decrypt_secret(provider.client_secret_encrypted) == pem  # stored encrypted, line breaks back
+    # editing with an empty key field keeps the stored key; the page never shows it
+    page = await admin_client.get(f"{BASE}/apple")
+    assert 'value="TEAM123456"' in page.text and "PRIVATE KEY" not in page.text
+    edit = {**apple, "client_secret": "", "key_id": "KEY7654321"}
+    assert (await post_form(admin_client, f"{BASE}/apple", edit, follow_redirects=False)).status_code == 303
+    await db_session.refresh(provider)
+    assert provider.key_id == "KEY7654321" and decrypt_secret(provider.client_secret_encrypted) == pem
+
+
+async def test_switching_to_or_from_apple_handles_the_key(admin_client, db_session) -> None:
+    from joserfc.jwk import ECKey
+
+    await post_form(admin_client, BASE, GOOGLE)
+    apple = {**GOOGLE, "preset": "apple", "team_id": "TEAM123456", "key_id": "KEY1234567", "scopes": ""}
+    page = await post_form(admin_client, f"{BASE}/google", {**apple, "client_secret": ""})
+    assert page.status_code == 422 and "Paste the private key" in page.text  # not the Google secret
+    pem = ECKey.generate_key("P-256", private=True).as_pem(private=True).decode()
+    await post_form(admin_client, f"{BASE}/google", {**apple, "client_secret": pem})
+    provider = (await db_session.scalars(select(OIDCProvider))).one()
+    assert decrypt_secret(provider.client_secret_encrypted) == pem
+    # back to Google without a new secret: Apple's key is dropped, never sent to Google
+    back = {**GOOGLE, "team_id": "TEAM123456", "client_secret": ""}  # Apple-only fields posted anyway
+    assert (await post_form(admin_client, f"{BASE}/google", back, follow_redirects=False)).status_code == 303
+    await db_session.refresh(provider)
+    assert (provider.preset, provider.team_id, provider.key_id) == ("google", "", "")
+    assert decrypt_secret(provider.client_secret_encrypted) == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,13 +18,18 @@ from verso.lib.audit import AuditLog
 
 
 async def to_provider(client, start: str = "/login/oidc/test", *, post: bool = False) -> str:
-    """Start the flow in Verso; return the provider's authorization URL."""
+    """Start the flow in Verso; return the provider's authorization URL.
+
+    A POST start (linking) answers with a hand-off page rather than a 303 (see ``views._to_provider``).
+    """
     if post:
         response = await post_form(client, start, follow_redirects=False)
+        assert response.status_code == 200 and 'http-equiv="refresh"' in response.text, response.text
+        location = html.unescape(re.search(r'href="([^"]+)" role="button">Continue', response.text)[1])
     else:
         response = await client.get(start, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    location = response.headers["location"]
+        assert response.status_code == 303, response.text
+        location = response.headers["location"]
     query = parse_qs(urlsplit(location).query)
     assert query["code_challenge_method"] == ["S256"] and query["state"] and query["nonce"]
     return location

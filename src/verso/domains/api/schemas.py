@@ -77,7 +77,8 @@ class UserPage(msgspec.Struct):
     pages: int
 
 
-def _problem(description: str) -> ResponseSpec:
+def problem_response(description: str) -> ResponseSpec:
+    """An OpenAPI response documented as ``application/problem+json`` (every /api/v1 error)."""
     return ResponseSpec(
         data_container=Problem,
         description=description,
@@ -86,6 +87,6 @@ def _problem(description: str) -> ResponseSpec:
     )
 
 
-UNAUTHORIZED = _problem("No API key, or a malformed, unknown, revoked or expired one.")
-FORBIDDEN = _problem("The key lacks the scope this operation needs (the detail names it).")
-BAD_REQUEST = _problem("A query parameter is out of range (errors name it).")
+UNAUTHORIZED = problem_response("No API key, or a malformed, unknown, revoked or expired one.")
+FORBIDDEN = problem_response("The key lacks the scope this operation needs (the detail names it).")
+BAD_REQUEST = problem_response("A query parameter is out of range (errors name it).")

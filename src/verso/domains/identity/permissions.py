@@ -25,11 +25,15 @@ CATALOGUE: dict[str, str] = {
     "ops.outbox.read": "Read the email outbox",
     "ops.outbox.write": "Send or retry outbox emails",
     "compliance.audit.read": "Read the audit log",
+    "shop.products.read": "See products, categories and attributes",
+    "shop.products.write": "Create, edit and delete products, their variants and pictures",
+    "shop.catalog.write": "Edit categories, attributes, collections, bundles and related products",
+    "shop.reviews.moderate": "Approve, reject and reply to product reviews",
 }
 
 DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("Full access to everything", ["*"]),
-    "commercial": ("Sales and CRM", [STAFF, "identity.users.read"]),
+    "commercial": ("Sales and CRM", [STAFF, "identity.users.read", "shop.products.read"]),
     "blogger": ("Content creation", [STAFF]),
     "employee": ("Employee portal", [STAFF]),
     "user": ("Customer", []),

@@ -1,4 +1,4 @@
-"""Operations: first-run setup, business settings, jobs, outbox, health and metrics."""
+"""Operations: first-run setup, business settings, jobs, outbox, health, metrics and stored media."""
 
 from verso.domains.ops.views import routes
 from verso.lib.modules import Module

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from verso.domains.ops.models import BusinessSettings
 from verso.domains.ops.services import SETTINGS_ID
 from verso.lib import clock, email
+from verso.lib.modules import optional_keys
 
 DEMO_BUSINESS = {
     "name": "Juniper & Co. Ceramics",
@@ -24,7 +25,10 @@ async def load(session: AsyncSession, *, admin_password: str) -> None:
     if row is None:
         session.add(
             BusinessSettings(
-                id=SETTINGS_ID, setup_completed_at=clock.utcnow(), enabled_modules=[], **DEMO_BUSINESS
+                id=SETTINGS_ID,
+                setup_completed_at=clock.utcnow(),
+                enabled_modules=sorted(optional_keys()),
+                **DEMO_BUSINESS,
             )
         )
     exists = await session.scalar(

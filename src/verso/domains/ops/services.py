@@ -20,6 +20,7 @@ from verso.lib import clock, jobs
 from verso.lib.audit import Actor, audit, diff
 from verso.lib.caches import on_reset
 from verso.lib.modules import optional_keys
+from verso.lib.storage import STILL_IMAGE_TYPES, sniff_image
 from verso.settings import get_settings
 
 CACHE_SECONDS = 5.0
@@ -88,6 +89,15 @@ class BusinessCache:
         self.set(_snapshot(row))
         return self._value
 
+    async def refresh_if_stale(self) -> Business:
+        """The settings, reloaded first when older than ``CACHE_SECONDS`` (or never loaded)."""
+        if self.is_stale():
+            from verso.lib.db import session_factory
+
+            async with session_factory()() as db:
+                await self.load(db)
+        return self._value
+
     def set(self, value: Business) -> None:
         self._value = value
         self._loaded_at = time.monotonic()
@@ -112,16 +122,7 @@ class SettingsChange:
     enabled_modules: frozenset[str]
 
 
-ALLOWED_LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 MAX_LOGO_BYTES = 512 * 1024
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The image type by content (never by file name): PNG, JPEG or WebP."""
-    for magic, content_type in ALLOWED_LOGO_TYPES.items():
-        if data.startswith(magic) and (content_type != "image/webp" or data[8:12] == b"WEBP"):
-            return content_type
-    return None
 
 
 class BusinessSettingsService(SQLAlchemyAsyncRepositoryService[BusinessSettings]):
@@ -149,7 +150,7 @@ class BusinessSettingsService(SQLAlchemyAsyncRepositoryService[BusinessSettings]
         row.timezone, row.locale, row.contact_email = change.timezone, change.locale, change.contact_email
         row.enabled_modules = sorted(change.enabled_modules)
         if logo is not None:
-            content_type = sniff_image(logo)
+            content_type = sniff_image(logo, allowed=STILL_IMAGE_TYPES)
             if content_type is None:
                 raise SettingsError("The logo must be a PNG, JPEG or WebP image.")
             if len(logo) > MAX_LOGO_BYTES:
@@ -233,7 +234,10 @@ async def complete_setup(session: AsyncSession, request: SetupRequest, *, ip: st
         raise SettingsError("Verso is already set up.")
     actor = Actor(label=request.email, ip=ip)
     existing = await session.get(BusinessSettings, SETTINGS_ID)
-    row = existing or BusinessSettings(id=SETTINGS_ID, name=request.business_name)
+    # A new business starts with every module on; the settings page turns off what it does not use.
+    row = existing or BusinessSettings(
+        id=SETTINGS_ID, name=request.business_name, enabled_modules=sorted(optional_keys())
+    )
     row.name, row.timezone, row.currency = request.business_name, request.timezone, request.currency
     row.contact_email = row.contact_email or request.email
     row.setup_completed_at = clock.utcnow()

@@ -24,8 +24,8 @@ from verso.domains.identity.accounts.services import (
 )
 from verso.domains.identity.models import User
 from verso.domains.identity.services import normalise_email
-from verso.domains.ops.services import sniff_image
 from verso.lib.audit import Actor, audit, diff
+from verso.lib.storage import STILL_IMAGE_TYPES, sniff_image
 
 MAX_AVATAR_BYTES = 1_000_000
 WRONG_PASSWORD = "Your password is not correct."
@@ -104,7 +104,7 @@ class ProfileService(SQLAlchemyAsyncRepositoryService[UserProfile]):
         profile = await self.profile_of(user_id)
         before = _fields(user, profile)
         if avatar is not None:
-            content_type = sniff_image(avatar)
+            content_type = sniff_image(avatar, allowed=STILL_IMAGE_TYPES)
             if content_type is None:
                 raise AccountError("The picture must be a PNG, JPEG or WebP image.", field="avatar")
             if len(avatar) > MAX_AVATAR_BYTES:

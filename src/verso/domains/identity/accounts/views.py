@@ -30,6 +30,7 @@ from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
 from verso.lib.db import DbSession
 from verso.lib.forms import FormState, form_from, parse_form
 from verso.lib.htmx import VARY, is_htmx, redirect, render, toast_header
+from verso.lib.storage import cached_response
 from verso.settings import get_settings
 
 SECRET_FIELDS = ("password", "confirm", "current_password")
@@ -230,19 +231,12 @@ async def profile_submit(request: Request[Any, Any, Any], db_session: DbSession)
 async def avatar(
     digest: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
 ) -> Response[bytes]:
-    """A profile picture on a content-addressed URL: cached for a year, revalidated by ETag."""
-    etag = f'"{digest}"'
-    if request.headers.get("if-none-match") == etag:
-        return Response(content=b"", status_code=304, headers={"ETag": etag})
+    """A profile picture on a content-addressed URL: cached for a year (by the browser only)."""
     found = await ProfileService(session=db_session).avatar(digest)
     if found is None:
         raise NotFoundException()
     content, content_type = found
-    return Response(
-        content=content,
-        media_type=content_type,
-        headers={"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"},
-    )
+    return cached_response(request, digest, content, content_type, public=False)
 
 
 async def _email_page(

@@ -11,7 +11,7 @@ from litestar.params import FromPath
 from msgspec import Meta
 
 from verso.domains.identity.deps import actor
-from verso.domains.identity.oidc.models import DEFAULT_SCOPES, PRESETS, OIDCProvider
+from verso.domains.identity.oidc.models import APPLE_SCOPES, DEFAULT_SCOPES, PRESETS, OIDCProvider
 from verso.domains.identity.oidc.services import ProviderError, ProviderInput, ProviderService
 from verso.domains.identity.oidc.views import redirect_uri
 from verso.lib.db import DbSession
@@ -30,9 +30,11 @@ class ProviderForm(msgspec.Struct):
     client_id: Annotated[str, Meta(min_length=1, max_length=255)]
     issuer: Annotated[str, Meta(max_length=500)] = ""
     client_secret: Annotated[str, Meta(max_length=4000)] = ""
-    scopes: Annotated[str, Meta(max_length=255)] = DEFAULT_SCOPES
+    scopes: Annotated[str, Meta(max_length=255)] = ""
     enabled: bool = False
     slug: Annotated[str, Meta(max_length=50)] = ""
+    team_id: Annotated[str, Meta(max_length=20)] = ""
+    key_id: Annotated[str, Meta(max_length=20)] = ""
 
     def to_input(self) -> ProviderInput:
         return ProviderInput(
@@ -44,6 +46,8 @@ class ProviderForm(msgspec.Struct):
             scopes=self.scopes,
             enabled=self.enabled,
             slug=self.slug,
+            team_id=self.team_id,
+            key_id=self.key_id,
         )
 
 
@@ -60,6 +64,7 @@ def _edit(
             "presets": PRESET_CHOICES,
             "preset_issuers": {k: issuer for k, (_l, issuer) in PRESETS.items() if issuer},
             "redirect_uri": redirect_uri(slug) if slug else redirect_uri("<short-name>"),
+            "scopes": {"default": DEFAULT_SCOPES, "apple": APPLE_SCOPES},
         },
         status_code=status,
     )
@@ -89,7 +94,7 @@ async def providers_index(request: Request[Any, Any, Any], db_session: DbSession
 
 @get(f"{BASE}/new", permission=PERMISSION, setup_gate=True)
 async def provider_new(request: Request[Any, Any, Any]) -> Any:
-    return _edit(request, form_from({"preset": "google", "scopes": DEFAULT_SCOPES}), None)
+    return _edit(request, form_from({"preset": "google"}), None)
 
 
 @post(BASE, permission=PERMISSION, setup_gate=True)
@@ -116,7 +121,8 @@ async def provider_create(request: Request[Any, Any, Any], db_session: DbSession
 @get(f"{BASE}/{{slug:str}}", permission=PERMISSION, setup_gate=True)
 async def provider_edit(request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Any:
     provider = await _get(db_session, slug)
-    values = {k: getattr(provider, k) for k in ("name", "preset", "issuer", "client_id", "scopes", "enabled")}
+    fields = ("name", "preset", "issuer", "client_id", "scopes", "enabled", "team_id", "key_id")
+    values = {k: getattr(provider, k) for k in fields}
     return _edit(request, form_from(values), provider)
 
 
@@ -132,6 +138,7 @@ async def provider_update(request: Request[Any, Any, Any], db_session: DbSession
         )
     except ProviderError as exc:
         await db_session.rollback()
+        await db_session.refresh(provider)  # the rollback expired it; the page reads it again
         for name, message in exc.errors.items():
             form.add_error(name, message)
         return _edit(request, form, provider, 422)

@@ -53,15 +53,25 @@ class FlowState:
     link_user: str = ""  # set when a signed-in person links a provider from their account
 
 
-def flow_cookie(flow: FlowState | None) -> Cookie:
+def flow_cookie(flow: FlowState | None, *, form_post: bool = False) -> Cookie:
+    """The flow cookie (``None``: its removal). Which SameSite lets it come back with the answer:
+
+    - Most providers send the browser back with a top-level GET redirect: Lax cookies go with it.
+    - Apple (``form_post``) answers with a cross-site form POST: Lax cookies stay behind, so the
+      cookie is SameSite=None. Browsers accept None only on a Secure cookie, that is over https.
+    - Over http it stays Lax: Apple never redirects to http, and the only http issuers allowed are on
+      loopback (``protocol.is_allowed_issuer``), the same site as a Verso on 127.0.0.1 (a site ignores
+      the port), whose form POST does carry Lax cookies. A None cookie without Secure would be dropped.
+    """
     value = _fernet("oidc-flow").encrypt(json.dumps(asdict(flow)).encode()).decode() if flow else ""
+    https = get_settings().https
     return Cookie(
         key=FLOW_COOKIE,
         value=value,
         path=FLOW_PATH,
         httponly=True,
-        samesite="lax",  # sent on the provider's top-level redirect back to the callback
-        secure=get_settings().https,
+        samesite="none" if form_post and https else "lax",
+        secure=https,
         max_age=FLOW_TTL_SECONDS if flow else 0,
     )
 

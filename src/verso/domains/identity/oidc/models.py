@@ -19,12 +19,15 @@ PRESETS: dict[str, tuple[str, str]] = {
     "generic": ("Other OpenID Connect provider", ""),
 }
 DEFAULT_SCOPES = "openid email profile"
+APPLE_SCOPES = "openid email name"  # Apple knows no "profile"; "name" asks for the name on first sign-in
 
 
 class OIDCProvider(UUIDv7AuditBase):
     """One OpenID Connect provider. The client secret is encrypted (Fernet, key from the app secret).
 
     ``slug`` appears in the redirect URI registered at the provider, so it never changes after creation.
+    For Apple the stored secret is the developer's private key (PEM): Apple's client secret is a JWT
+    signed with it, made afresh at each code exchange from ``team_id`` and ``key_id``.
     """
 
     __tablename__ = "oidc_provider"
@@ -35,8 +38,15 @@ class OIDCProvider(UUIDv7AuditBase):
     issuer: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(255))
     client_secret_encrypted: Mapped[str] = mapped_column(Text, default="")
+    team_id: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    key_id: Mapped[str] = mapped_column(String(20), default="", server_default="")
     scopes: Mapped[str] = mapped_column(String(255), default=DEFAULT_SCOPES)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def is_apple(self) -> bool:
+        """Apple answers with a cross-site form POST and wants a signed JWT as the client secret."""
+        return self.preset == "apple"
 
 
 class OIDCIdentity(UUIDv7AuditBase):

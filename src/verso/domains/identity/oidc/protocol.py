@@ -2,7 +2,13 @@
 
 Discovery documents and JWKS are cached in memory for a few minutes (both are public and the same in
 every process, so a per-process cache is enough); an ID token signed with a key id the cache does not
-know triggers one fresh JWKS fetch (key rotation). ID token signatures are verified with joserfc.
+know triggers one fresh JWKS fetch (key rotation). ID token signatures are verified with joserfc,
+imported on first use (it pulls in cryptography, which start-up should not pay for).
+
+Apple departs from the common flow in three ways handled here: its client secret is a short-lived JWT
+signed with the developer's EC key, it answers with ``response_mode=form_post`` (a cross-site POST, with
+the person's name in a ``user`` field on the first sign-in only), and it sends ``email_verified`` as a
+string.
 """
 
 from __future__ import annotations
@@ -10,23 +16,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from joserfc import jws, jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-
 from verso.lib import clock
+
+if TYPE_CHECKING:
+    from joserfc.jwk import ECKey, KeySet
 
 TIMEOUT_SECONDS, CONNECT_SECONDS = 10.0, 5.0
 CACHE_SECONDS = 300
 LEEWAY_SECONDS = 60
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 MICROSOFT_TENANT = "{tenantid}"
+APPLE_AUDIENCE = "https://appleid.apple.com"
+APPLE_SECRET_SECONDS = 300  # Apple allows up to six months; one exchange needs a few seconds
+PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.DOTALL)
 
 _cache: dict[str, tuple[float, Any]] = {}
 
@@ -110,8 +120,16 @@ class FlowSecrets:
 
 
 def authorization_url(
-    doc: dict[str, Any], *, client_id: str, redirect_uri: str, scopes: str, flow: FlowSecrets
+    doc: dict[str, Any],
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scopes: str,
+    flow: FlowSecrets,
+    form_post: bool = False,
 ) -> str:
+    """The provider's sign-in page for this flow; ``form_post`` asks for the answer as a form POST
+    (Apple requires it as soon as the scopes ask for the name or email)."""
     params = {
         "response_type": "code",
         "client_id": client_id,
@@ -122,6 +140,8 @@ def authorization_url(
         "code_challenge": flow.challenge,
         "code_challenge_method": "S256",
     }
+    if form_post:
+        params["response_mode"] = "form_post"
     endpoint = doc["authorization_endpoint"]
     return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
 
@@ -174,6 +194,9 @@ async def _keys(jwks_uri: str, kid: str | None) -> KeySet:
 
 
 def _import(data: Any) -> KeySet:
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     try:
         return KeySet.import_key_set(data)
     except (JoseError, ValueError, TypeError, KeyError) as exc:
@@ -192,6 +215,9 @@ async def verify_id_token(
     doc: dict[str, Any], id_token: str, *, client_id: str, nonce: str
 ) -> dict[str, Any]:
     """The ID token's claims once its signature, ``iss``, ``aud``, ``exp``, ``iat`` and ``nonce`` hold."""
+    from joserfc import jws, jwt
+    from joserfc.errors import JoseError
+
     try:
         header = jws.extract_compact(id_token.encode()).headers()
     except (JoseError, ValueError) as exc:
@@ -228,3 +254,63 @@ def email_claims(claims: dict[str, Any]) -> tuple[str, bool]:
     verified = claims.get("email_verified")
     verified = verified is True or (isinstance(verified, str) and verified.lower() == "true")
     return (email.strip().lower() if isinstance(email, str) else ""), verified
+
+
+def apple_private_key(pem: str) -> ECKey:
+    """The developer's Sign in with Apple key (the .p8 file); ValueError unless an EC P-256 private key.
+
+    Line breaks do not matter: a password field drops them on paste, so the base64 body is re-wrapped.
+    """
+    from joserfc.errors import JoseError
+    from joserfc.jwk import ECKey
+
+    match = PEM.search(pem)
+    if match is None:
+        raise ValueError("not a PEM block")
+    body = re.sub(r"\s+", "", match[2])
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    try:
+        key = ECKey.import_key(f"-----BEGIN {match[1]}-----\n{lines}\n-----END {match[1]}-----\n")
+    except (JoseError, ValueError, TypeError) as exc:
+        raise ValueError("not an EC key") from exc
+    if not key.is_private or key.curve_name != "P-256":
+        raise ValueError("not an EC P-256 private key")
+    return key
+
+
+def apple_client_secret(pem: str, *, team_id: str, key_id: str, client_id: str) -> str:
+    """Apple's client secret: a JWT (ES256, ``kid`` = key id) from the team for the services id.
+
+    Made afresh at each code exchange and valid minutes, so no long-lived secret leaves the server.
+    """
+    from joserfc import jwt
+
+    try:
+        key = apple_private_key(pem)
+    except ValueError as exc:  # unreadable since the app secret changed: the admin pastes the key again
+        raise OIDCError("bad_client_key", "The sign-in provider is misconfigured.") from exc
+    now = int(clock.utcnow().timestamp())
+    claims = {
+        "iss": team_id,
+        "sub": client_id,
+        "aud": APPLE_AUDIENCE,
+        "iat": now,
+        "exp": now + APPLE_SECRET_SECONDS,
+    }
+    return jwt.encode({"alg": "ES256", "kid": key_id}, claims, key)
+
+
+def posted_names(raw: str | None) -> dict[str, str]:
+    """``given_name``/``family_name`` from the ``user`` JSON Apple posts on the first sign-in only.
+
+    It comes through the browser unsigned: good enough to name a new account, never used for the email.
+    """
+    try:
+        user = json.loads(raw) if raw and len(raw) <= 2000 else None
+    except ValueError:
+        return {}
+    name = user.get("name") if isinstance(user, dict) else None
+    if not isinstance(name, dict):
+        return {}
+    pairs = (("given_name", name.get("firstName")), ("family_name", name.get("lastName")))
+    return {claim: value.strip() for claim, value in pairs if isinstance(value, str) and value.strip()}

@@ -15,12 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.models import User
 from verso.domains.identity.oidc.crypto import decrypt_secret, encrypt_secret
-from verso.domains.identity.oidc.models import DEFAULT_SCOPES, PRESETS, OIDCIdentity, OIDCProvider
-from verso.domains.identity.oidc.protocol import is_allowed_issuer
+from verso.domains.identity.oidc.models import (
+    APPLE_SCOPES,
+    DEFAULT_SCOPES,
+    PRESETS,
+    OIDCIdentity,
+    OIDCProvider,
+)
+from verso.domains.identity.oidc.protocol import apple_client_secret, apple_private_key, is_allowed_issuer
 from verso.domains.identity.services import IdentityError, UserService
 from verso.lib.audit import Actor, audit, diff
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,48}$")
+APPLE_ID = re.compile(r"^[A-Za-z0-9]{10}$")  # Team IDs and Key IDs: ten letters and digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +36,12 @@ class ProviderInput:
     preset: str
     issuer: str
     client_id: str
-    client_secret: str  # empty on edit: keep the stored one
+    client_secret: str  # empty on edit: keep the stored one; Apple: the private key (PEM)
     scopes: str
     enabled: bool
     slug: str = ""
+    team_id: str = ""  # Apple only
+    key_id: str = ""  # Apple only
 
 
 class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
@@ -59,9 +68,19 @@ class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
         return list(await self.session.scalars(stmt))
 
     def client_secret(self, provider: OIDCProvider) -> str:
-        return decrypt_secret(provider.client_secret_encrypted)
+        """What the token endpoint gets: the stored secret, or for Apple a JWT signed with the stored key
+        (raises ``OIDCError`` when that key cannot be read)."""
+        stored = decrypt_secret(provider.client_secret_encrypted)
+        if not provider.is_apple:
+            return stored
+        return apple_client_secret(
+            stored, team_id=provider.team_id, key_id=provider.key_id, client_id=provider.client_id
+        )
 
-    def _clean(self, data: ProviderInput, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    def _clean(
+        self, data: ProviderInput, current: OIDCProvider | None = None, errors: dict[str, str] | None = None
+    ) -> tuple[dict[str, Any], str | None]:
+        """The provider's columns and the secret to store (None keeps the stored one), or ProviderError."""
         errors = dict(errors or {})
         if data.preset not in PRESETS:
             errors["preset"] = "Choose one of the options."
@@ -70,12 +89,17 @@ class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
             errors["issuer"] = "Enter the provider's issuer URL."
         elif not is_allowed_issuer(issuer):
             errors["issuer"] = "The issuer must be an https:// URL."
-        scopes = " ".join(data.scopes.split()) or DEFAULT_SCOPES
+        apple = data.preset == "apple"
+        scopes = " ".join(data.scopes.split()) or (APPLE_SCOPES if apple else DEFAULT_SCOPES)
         if "openid" not in scopes.split():
             errors["scopes"] = "The scopes must include openid."
+        elif apple and not set(scopes.split()) <= set(APPLE_SCOPES.split()):
+            errors["scopes"] = f"Apple knows only these scopes: {APPLE_SCOPES}."
+        ids = _apple_ids(data, errors) if apple else {"team_id": "", "key_id": ""}
+        secret = _secret(data, current, errors)
         if errors:
             raise ProviderError(errors)
-        return {
+        values = {
             "name": data.name.strip(),
             "preset": data.preset,
             "issuer": issuer,
@@ -83,6 +107,7 @@ class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
             "scopes": scopes,
             "enabled": data.enabled,
         }
+        return values | ids, secret
 
     async def create_provider(self, data: ProviderInput, *, actor: Actor) -> OIDCProvider:
         slug = data.slug.strip().lower()
@@ -91,11 +116,9 @@ class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
             errors["slug"] = "Use lowercase letters, digits and dashes."
         elif await self.by_slug(slug):
             errors["slug"] = "Another provider already uses this short name."
-        values = self._clean(data, errors)
+        values, secret = self._clean(data, errors=errors)
         provider = await self.repository.add(
-            OIDCProvider(
-                slug=slug, client_secret_encrypted=encrypt_secret(data.client_secret.strip()), **values
-            )
+            OIDCProvider(slug=slug, client_secret_encrypted=encrypt_secret(secret or ""), **values)
         )
         audit(
             self.session,
@@ -106,20 +129,20 @@ class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
             target_label=slug,
             changes=diff(
                 {},
-                {**values, "client_secret": "set" if data.client_secret else ""},
+                {**values, "client_secret": "set" if secret else ""},
                 secret=("client_secret",),
             ),
         )
         return provider
 
     async def update_provider(self, provider: OIDCProvider, data: ProviderInput, *, actor: Actor) -> None:
-        values = self._clean(data)
+        values, secret = self._clean(data, provider)
         before = {key: getattr(provider, key) for key in values}
         for key, value in values.items():
             setattr(provider, key, value)
         changes = diff(before, values)
-        if data.client_secret.strip():
-            provider.client_secret_encrypted = encrypt_secret(data.client_secret.strip())
+        if secret is not None:
+            provider.client_secret_encrypted = encrypt_secret(secret)
             changes["client_secret"] = ["***", "***"]
         audit(
             self.session,
@@ -144,6 +167,40 @@ class ProviderService(SQLAlchemyAsyncRepositoryService[OIDCProvider]):
             target_label=provider.slug,
             changes={"enabled": [not enabled, enabled]},
         )
+
+
+def _apple_ids(data: ProviderInput, errors: dict[str, str]) -> dict[str, str]:
+    """Team ID and Key ID, which sign Apple's client secret; missing or malformed ones go to ``errors``."""
+    ids = {"team_id": data.team_id.strip(), "key_id": data.key_id.strip()}
+    for name, label in (("team_id", "Team ID"), ("key_id", "Key ID")):
+        if not ids[name]:
+            errors[name] = f"Enter the {label} from your Apple developer account."
+        elif not APPLE_ID.match(ids[name]):
+            errors[name] = f"The {label} is ten letters and digits."
+    return ids
+
+
+def _secret(data: ProviderInput, current: OIDCProvider | None, errors: dict[str, str]) -> str | None:
+    """The client secret to store; None keeps the stored one (an empty field on edit).
+
+    Apple's is the private key: checked here, so a wrong paste shows on the form rather than as a
+    failed sign-in later, and stored as tidy PEM. A provider that stops being Apple drops it, so the
+    key never goes to another provider's token endpoint.
+    """
+    pasted = data.client_secret.strip()
+    was_apple = current is not None and current.is_apple
+    if data.preset != "apple":
+        return pasted or ("" if was_apple else None)
+    if not pasted:
+        if not was_apple:
+            errors["client_secret"] = "Paste the private key (the .p8 file) Apple gave you."
+        return None
+    try:
+        key = apple_private_key(pasted)
+    except ValueError:
+        errors["client_secret"] = "This is not an Apple private key: paste the whole .p8 file (EC P-256)."
+        return None
+    return key.as_pem(private=True).decode()
 
 
 class ProviderError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from verso.lib.htmx import redirect, render
 from verso.settings import get_settings
 
 METHODS_URL = "/account/sign-in-methods"
+CALLBACK = "/login/oidc/{slug:str}/callback"
 
 
 def redirect_uri(slug: str) -> str:
@@ -54,6 +56,12 @@ async def _provider(db_session: DbSession, slug: str) -> OIDCProvider:
 
 
 async def _to_provider(request: Request[Any, Any, Any], provider: OIDCProvider, flow: FlowState) -> Any:
+    """Send the browser to the provider's sign-in page, with the flow cookie.
+
+    A start that came as a form POST (linking, from the account page) gets a short page that moves on
+    by itself: the strict CSP's ``form-action 'self'`` also covers the redirects after a form
+    submission, so Chromium would block a 303 to the provider.
+    """
     try:
         doc = await protocol.discover(provider.issuer)
     except protocol.OIDCError as exc:
@@ -65,9 +73,16 @@ async def _to_provider(request: Request[Any, Any, Any], provider: OIDCProvider, 
         redirect_uri=redirect_uri(provider.slug),
         scopes=provider.scopes,
         flow=secrets_,
+        form_post=provider.is_apple,
     )
-    response = redirect(request, url)
-    response.set_cookie(flow_cookie(flow))
+    if request.method == "POST":
+        context = {"provider": provider, "url": url}
+        response = render(
+            request, "identity/oidc/continue.html", context, headers={"Cache-Control": "no-store"}
+        )
+    else:
+        response = redirect(request, url)
+    response.cookies.append(flow_cookie(flow, form_post=provider.is_apple))
     return response
 
 
@@ -115,10 +130,26 @@ async def _refuse(
     return _failed_page(request, provider, str(error))
 
 
-@get("/login/oidc/{slug:str}/callback", permission=PUBLIC, setup_gate=True)
+@get(CALLBACK, permission=PUBLIC, setup_gate=True)
 async def oidc_callback(request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Any:
+    """The provider's answer as a redirect with the code in the query (the common case)."""
+    return await _callback(request, db_session, slug, request.query_params)
+
+
+@post(CALLBACK, permission=PUBLIC, setup_gate=True, exclude_from_csrf=True)
+async def oidc_callback_post(
+    request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]
+) -> Any:
+    """The answer as a form POST (``response_mode=form_post``, Apple). The provider's page sends it, so
+    it cannot carry Verso's CSRF token: ``state``, matched against the flow cookie, does that job."""
+    form = await request.form()
+    return await _callback(request, db_session, slug, {k: v for k, v in form.items() if isinstance(v, str)})
+
+
+async def _callback(
+    request: Request[Any, Any, Any], db_session: DbSession, slug: str, params: Mapping[str, str]
+) -> Any:
     provider = await _provider(db_session, slug)
-    params = request.query_params
     flow = read_flow(request.cookies.get(FLOW_COOKIE))
     if flow is None or flow.slug != slug:
         return await _refuse(
@@ -151,6 +182,7 @@ async def oidc_callback(request: Request[Any, Any, Any], db_session: DbSession, 
         )
     except protocol.OIDCError as exc:
         return await _refuse(request, db_session, provider, exc)
+    claims = protocol.posted_names(params.get("user")) | claims  # the ID token's own names win
     response = await _complete(request, db_session, provider, flow, claims)
     response.cookies.append(flow_cookie(None))
     return response
@@ -168,16 +200,15 @@ async def _complete(
     subject = claims["sub"]
     email, verified = protocol.email_claims(claims)
     linked = await identities.find(slug := provider.slug, subject)
-    current = request.scope.get("user")
-    if flow.link_user or current is not None:
-        if current is None or str(current.id) != (flow.link_user or str(current.id)):
+    if flow.link_user or request.scope.get("user") is not None:
+        user = await _linking_user(request, db_session, flow)
+        if user is None:
             return _failed_page(request, provider, "Sign in again to link this sign-in method.")
         if linked is not None:
-            mine = linked.user_id == current.id
+            mine = linked.user_id == user.id
             message = f"{provider.name} is already linked to {'your' if mine else 'another'} account."
             return redirect(request, METHODS_URL, message=message, level="info" if mine else "error")
-        user = await db_session.get(User, current.id)
-        await identities.link(user, slug, subject, email, actor=actor(request))
+        await identities.link(user, slug, subject, email, actor=actor(request, user))
         await db_session.commit()
         return redirect(request, METHODS_URL, message=f"You can now sign in with {provider.name}.")
     ip = client_ip(request)
@@ -224,6 +255,26 @@ async def _complete(
     return await start_session(request, db_session, user, flow.next, method=f"oidc:{slug}")
 
 
+async def _linking_user(
+    request: Request[Any, Any, Any], db_session: DbSession, flow: FlowState
+) -> User | None:
+    """Who links the provider account: the person who asked on their account page, if still here.
+
+    The flow cookie names them (minted by their signed-in, CSRF-checked POST, encrypted, ten minutes).
+    A GET callback brings their session cookie too, so its absence means they signed out meanwhile.
+    A form-POST callback (Apple) comes cross-site without the Lax session cookie, so there the flow
+    cookie alone vouches. Someone else's session, or a deactivated account, is always refused.
+    """
+    current = request.scope.get("user")
+    user_id = flow.link_user or str(current.id)
+    if current is None and request.method != "POST":
+        return None
+    if current is not None and str(current.id) != user_id:
+        return None
+    user = await db_session.get(User, UUID(user_id))
+    return user if user is not None and user.is_active else None
+
+
 @get("/account/sign-in-methods", permission=AUTHENTICATED)
 async def methods_page(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     me = require_user(request)
@@ -264,4 +315,4 @@ async def unlink(request: Request[Any, Any, Any], db_session: DbSession, identit
     return redirect(request, METHODS_URL, message="Sign-in method removed.")
 
 
-routes = [oidc_start, oidc_callback, methods_page, link_start, unlink]
+routes = [oidc_start, oidc_callback, oidc_callback_post, methods_page, link_start, unlink]

@@ -4,39 +4,35 @@ A ceremony starts with :meth:`PasskeyService.begin_*`, which stores a random cha
 SHA-256 of a random handle (the handle goes to the browser in an HttpOnly cookie) and returns the
 options JSON. The matching ``finish``/``verify`` call consumes the challenge whatever the outcome, so a
 challenge is used at most once; it expires after five minutes. The relying party id is the host of
-``VERSO_BASE_URL`` and the expected origin its scheme, host and port.
+``VERSO_BASE_URL`` and the expected origin its scheme, host and port. py_webauthn (and cryptography
+under it) is imported inside the ceremonies so that start-up does not pay for it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import webauthn
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, select
-from webauthn.helpers import base64url_to_bytes, options_to_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from verso.domains.identity.models import User
 from verso.domains.identity.passkeys.models import Passkey, WebAuthnChallenge
 from verso.lib import clock
 from verso.lib.audit import Actor, audit
 from verso.settings import get_settings
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
 
 CHALLENGE_TTL = timedelta(minutes=5)
 REGISTER, AUTHENTICATE, MFA = "register", "authenticate", "mfa"
@@ -65,14 +61,29 @@ def _sha256(value: str) -> str:
 
 
 def _transports(values: Any) -> list[AuthenticatorTransport]:
+    from webauthn.helpers.structs import AuthenticatorTransport
+
     known = {t.value: t for t in AuthenticatorTransport}
     return [known[v] for v in values or [] if v in known]
 
 
+def _b64url(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+    return [
+        PublicKeyCredentialDescriptor(id=p.credential_id, transports=_transports(p.transports))
+        for p in passkeys
+    ]
+
+
 def _credential_id(credential: dict[str, Any]) -> bytes | None:
     try:
-        return base64url_to_bytes(str(credential.get("rawId") or credential.get("id") or ""))
-    except (ValueError, TypeError):
+        return _b64url(str(credential.get("rawId") or credential.get("id") or ""))
+    except (ValueError, TypeError, binascii.Error):
         return None
 
 
@@ -170,6 +181,13 @@ class PasskeyService(SQLAlchemyAsyncRepositoryService[Passkey]):
         existing = await self.for_user(user.id)
         if len(existing) >= MAX_PASSKEYS:
             raise PasskeyError(f"You can keep at most {MAX_PASSKEYS} passkeys. Remove one first.")
+        import webauthn
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         options = webauthn.generate_registration_options(
             rp_id=rp.id,
             rp_name=rp.name,
@@ -180,13 +198,10 @@ class PasskeyService(SQLAlchemyAsyncRepositoryService[Passkey]):
                 resident_key=ResidentKeyRequirement.REQUIRED,
                 user_verification=UserVerificationRequirement.REQUIRED,
             ),
-            exclude_credentials=[
-                PublicKeyCredentialDescriptor(id=p.credential_id, transports=_transports(p.transports))
-                for p in existing
-            ],
+            exclude_credentials=_descriptors(existing),
         )
         handle = await self._store_challenge(options.challenge, REGISTER, user.id)
-        return options_to_json(options), handle
+        return webauthn.options_to_json(options), handle
 
     async def finish_registration(
         self,
@@ -199,6 +214,9 @@ class PasskeyService(SQLAlchemyAsyncRepositoryService[Passkey]):
     ) -> Passkey:
         """Verify the authenticator's answer and keep the new passkey (not committed)."""
         challenge = await self._take_challenge(handle, REGISTER, user.id)
+        import webauthn
+        from webauthn.helpers.exceptions import WebAuthnException
+
         try:
             verified = webauthn.verify_registration_response(
                 credential=credential,
@@ -240,12 +258,12 @@ class PasskeyService(SQLAlchemyAsyncRepositoryService[Passkey]):
     async def begin_authentication(self, rp: RelyingParty, *, user_id: UUID | None = None) -> tuple[str, str]:
         """Options for ``navigator.credentials.get``: any discoverable passkey (sign-in without a
         password) or, with ``user_id``, one of that person's passkeys (the second factor)."""
+        import webauthn
+        from webauthn.helpers.structs import UserVerificationRequirement
+
         allow: list[PublicKeyCredentialDescriptor] = []
         if user_id is not None:
-            allow = [
-                PublicKeyCredentialDescriptor(id=p.credential_id, transports=_transports(p.transports))
-                for p in await self.for_user(user_id)
-            ]
+            allow = _descriptors(await self.for_user(user_id))
             if not allow:
                 raise PasskeyError("You have no passkey on this account.")
         options = webauthn.generate_authentication_options(
@@ -257,7 +275,7 @@ class PasskeyService(SQLAlchemyAsyncRepositoryService[Passkey]):
         )
         purpose = AUTHENTICATE if user_id is None else MFA
         handle = await self._store_challenge(options.challenge, purpose, user_id)
-        return options_to_json(options), handle
+        return webauthn.options_to_json(options), handle
 
     async def authenticate(
         self, rp: RelyingParty, handle: str | None, credential: dict[str, Any], *, user_id: UUID | None = None
@@ -277,10 +295,13 @@ class PasskeyService(SQLAlchemyAsyncRepositoryService[Passkey]):
         handle_b64 = (credential.get("response") or {}).get("userHandle")
         if handle_b64:
             try:
-                if base64url_to_bytes(str(handle_b64)) != passkey.user_id.bytes:
+                if _b64url(str(handle_b64)) != passkey.user_id.bytes:
                     raise PasskeyError("This passkey is not registered here.")
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, binascii.Error) as exc:
                 raise PasskeyError("This passkey is not registered here.") from exc
+        import webauthn
+        from webauthn.helpers.exceptions import WebAuthnException
+
         try:
             verified = webauthn.verify_authentication_response(
                 credential=credential,

@@ -24,6 +24,7 @@ from verso.domains.ops.services import (
 from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
+from verso.lib.storage import cached_response
 
 
 async def _refuse_when_done(db_session: DbSession) -> None:
@@ -84,23 +85,16 @@ async def home(request: Request[Any, Any, Any]) -> Any:
     return render(request, "ops/home.html")
 
 
-@get("/media/logo/{digest:str}", permission=PUBLIC)
+@get("/media/logo/{digest:str}", permission=PUBLIC, exclude_from_csrf=True)  # no Set-Cookie: public cache
 async def logo(
     digest: FromPath[str], db_session: DbSession, request: Request[Any, Any, Any]
 ) -> Response[bytes]:
     """The business logo on a content-addressed URL: cached for a year, revalidated by ETag."""
-    etag = f'"{digest}"'
-    if request.headers.get("if-none-match") == etag:
-        return Response(content=b"", status_code=304, headers={"ETag": etag})
     found = await BusinessSettingsService(session=db_session).logo(digest)
     if found is None:
         raise NotFoundException()
     content, content_type = found
-    return Response(
-        content=content,
-        media_type=content_type,
-        headers={"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"},
-    )
+    return cached_response(request, digest, content, content_type, public=True)
 
 
 routes = [setup_page, setup_submit, home, logo]

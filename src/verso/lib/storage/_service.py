@@ -1,0 +1,170 @@
+"""Storing images and finding them again by their content address."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import partial
+from pathlib import PureWindowsPath
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verso.lib import clock
+from verso.lib.db import dialect_name
+from verso.lib.storage._errors import StorageError
+from verso.lib.storage._models import KINDS, StoredFile, StoredRendition
+from verso.lib.storage._sniff import sniff_image
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 50_000_000
+"""About 8,000 x 6,000: a full-resolution phone photo fits; a decompression bomb does not."""
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def is_digest(value: str) -> bool:
+    """Whether ``value`` could be a content address (64 lowercase hex digits)."""
+    return _DIGEST.fullmatch(value) is not None
+
+
+def url_for_file(digest: str, kind: str | None = None) -> str:
+    """The content-addressed URL of a stored file (``kind=None``) or one of its renditions.
+
+    The digest names the bytes, so the URL never serves anything else and caches for a year.
+    """
+    if kind is None:
+        return f"/media/{digest}"
+    if kind not in KINDS:
+        raise ValueError(f"Unknown rendition kind {kind!r}: one of {', '.join(KINDS)}.")
+    return f"/media/{digest}/{kind}"
+
+
+def _size_label(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
+
+
+def _display_name(filename: str) -> str:
+    """The last part of an uploaded name (browsers may send ``C:\\fakepath\\x.png``), shortened."""
+    return PureWindowsPath(filename).name.strip()[:255]
+
+
+async def store_image(
+    session: AsyncSession,
+    data: bytes,
+    *,
+    filename: str = "",
+    max_bytes: int = MAX_IMAGE_BYTES,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+) -> StoredFile:
+    """Store an uploaded image once per content, with its thumb, card and full renditions.
+
+    The type comes from the bytes (PNG, JPEG, WebP, GIF), never from the name; the image must decode
+    and stay within ``max_bytes`` and ``max_pixels``, else :class:`StorageError` says why. The same
+    bytes stored twice give back the first row. Renditions are made here, once, off the event loop,
+    so serving never resizes. Writes into the caller's transaction: the caller commits.
+    """
+    content_type = sniff_image(data)
+    if content_type is None:
+        raise StorageError("The file must be a PNG, JPEG, WebP or GIF image.")
+    if len(data) > max_bytes:
+        raise StorageError(f"The image must be {_size_label(max_bytes)} or smaller.")
+    digest = hashlib.sha256(data).hexdigest()
+    existing = await _by_digest(session, digest)
+    if existing is not None:
+        return existing
+
+    from verso.lib.storage._images import process_image  # Pillow loads on the first upload
+
+    processed = await anyio.to_thread.run_sync(
+        partial(process_image, data, content_type, max_pixels=max_pixels)
+    )
+    now = clock.utcnow()
+    # ON CONFLICT DO NOTHING: two requests storing the same new bytes at once both end with one row.
+    file_id = await session.scalar(
+        _insert(session, StoredFile)
+        .values(
+            digest=digest,
+            content_type=content_type,
+            size=len(data),
+            width=processed.width,
+            height=processed.height,
+            filename=_display_name(filename),
+            data=data,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["digest"])
+        .returning(StoredFile.id)
+    )
+    if file_id is not None:
+        await session.execute(
+            insert(StoredRendition),
+            [
+                {
+                    "file_id": file_id,
+                    "kind": r.kind,
+                    "digest": r.digest,
+                    "content_type": r.content_type,
+                    "size": len(r.data),
+                    "width": r.width,
+                    "height": r.height,
+                    "data": r.data,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in processed.renditions
+            ],
+        )
+    stored = await _by_digest(session, digest, refresh=True)
+    assert stored is not None
+    return stored
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    module = postgresql if dialect_name(session) == "postgresql" else sqlite
+    return module.insert(model)
+
+
+async def _by_digest(session: AsyncSession, digest: str, *, refresh: bool = False) -> StoredFile | None:
+    stmt = select(StoredFile).where(StoredFile.digest == digest)
+    if refresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    return await session.scalar(stmt)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """Bytes to serve, with their type and the digest that is their ETag."""
+
+    data: bytes
+    content_type: str
+    digest: str
+
+
+async def read_media(session: AsyncSession, digest: str, kind: str | None = None) -> Media | None:
+    """The original (``kind=None``) or one rendition of the file stored under ``digest``.
+
+    One query, selecting only the columns served; ``None`` for an unknown digest or kind.
+    """
+    if not is_digest(digest) or (kind is not None and kind not in KINDS):
+        return None
+    if kind is None:
+        stmt: Any = select(StoredFile.data, StoredFile.content_type, StoredFile.digest).where(
+            StoredFile.digest == digest
+        )
+    else:
+        stmt = (
+            select(StoredRendition.data, StoredRendition.content_type, StoredRendition.digest)
+            .join(StoredFile, StoredFile.id == StoredRendition.file_id)
+            .where(StoredFile.digest == digest, StoredRendition.kind == kind)
+        )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else Media(data=row[0], content_type=row[1], digest=row[2])
