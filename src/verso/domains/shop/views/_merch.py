@@ -1,0 +1,5 @@
+"""Staff screens for collections, bundles and related products, and the public collection pages."""
+
+from __future__ import annotations
+
+routes: list = []
