@@ -35,6 +35,8 @@ migrate:
 makemigrations message:
     {{venv}}/verso database make-migrations -m "{{message}}" --no-prompt
 
-# Benchmarks (start-up, memory, /health under load); needs wrk
+# Benchmarks (start-up, memory, /health under load; sign-ins; the storefront on 10,000 products); needs wrk
 bench:
     {{venv}}/python bench/run.py
+    {{venv}}/python bench/login.py
+    {{venv}}/python bench/shop.py

@@ -104,9 +104,16 @@ def measure_startup(data_dir: Path, runs: int = 5) -> list[float]:
     return times
 
 
-def wrk(url: str, duration: int, connections: int) -> tuple[float, str]:
+def wrk(
+    url: str, duration: int, connections: int, cookie: str | None = None, script: str | None = None
+) -> tuple[float, str]:
+    """Requests per second and p99 latency of ``url`` under wrk (optionally with a Cookie header, or
+    a Lua script from bench/)."""
+    extra = ["-H", f"Cookie: {cookie}"] if cookie else []
+    if script:
+        extra += ["-s", str(ROOT / "bench" / script)]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         timeout=duration + 30,

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from verso.domains.shop.models._search import include_modelled_name
 from verso.lib.migrate import compare_type
 from verso.models import metadata
 
@@ -30,6 +31,7 @@ def _configure(**kwargs: Any) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=compare_type,
+        include_name=include_modelled_name,  # the search index's engine-made objects (FTS5, tsvector)
         version_table=VERSION_TABLE,
         user_module_prefix="sa.",
         **kwargs,

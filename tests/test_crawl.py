@@ -15,7 +15,19 @@ from sqlalchemy import select
 from tests.factories import sign_in
 from verso.domains.identity.models import User
 from verso.domains.identity.permissions import AUTHENTICATED, DEFAULT_ROLES, PUBLIC, grants
-from verso.domains.shop.models import Attribute, Category, Product, ProductImage, ProductVariant
+from verso.domains.shop.models import (
+    Attribute,
+    Bundle,
+    Category,
+    Collection,
+    ImportRun,
+    Product,
+    ProductImage,
+    ProductVariant,
+    Review,
+)
+from verso.domains.shop.services import ImportRunService, Uploader
+from verso.domains.shop.services._csv_runs import validate_run
 from verso.lib import email, jobs
 from verso.lib.audit import AuditLog
 from verso.server.routing import route_handlers
@@ -54,6 +66,20 @@ async def demo(db_session) -> dict[str, Any]:
         await db_session.scalars(select(ProductImage).where(ProductImage.product_id == product.id))
     ).first()
     assert image is not None
+    smart = (await db_session.scalars(select(Collection).where(Collection.kind == "smart"))).first()
+    bundle = (await db_session.scalars(select(Bundle))).first()
+    assert smart is not None and bundle is not None, "the demo shop has a smart collection and a bundle"
+    # A checked product CSV import: its page shows the counts and the preview.
+    run = await ImportRunService(session=db_session).upload(
+        b"Slug,Name,Price\ndemo-import,Demo import,1\n",
+        "demo.csv",
+        currency="EUR",
+        by=Uploader(admin_user.id, admin_user.email),
+    )
+    await db_session.commit()
+    await validate_run(jobs.JobContext(0, "shop.import.validate", 1, 1, db_session), run.id)
+    await db_session.commit()
+    assert (await db_session.get_one(ImportRun, run.id)).status == "ready"
     return {
         "user_id": admin_user.id,
         "role_id": admin_user.roles[0].id,
@@ -75,6 +101,14 @@ async def demo(db_session) -> dict[str, Any]:
         "category_id": category.id,
         "category": category.slug,
         "attribute_id": await db_session.scalar(select(Attribute.id)),
+        "run_id": run.id,
+        # The demo's smart collection and its bundle (with an optional item): their pages render.
+        "collection_id": smart.id,
+        "collection": smart.slug,
+        "bundle_id": bundle.id,
+        "bundle": bundle.slug,
+        # A pending review (the demo has some): the moderation page shows the approve button.
+        "review_id": await db_session.scalar(select(Review.id).where(Review.status == "pending")),
     }
 
 

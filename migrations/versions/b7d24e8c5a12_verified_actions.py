@@ -79,10 +79,26 @@ def downgrade() -> None:
 
 def schema_upgrades() -> None:
     """schema upgrade migrations go here."""
+    # Existing businesses reserve nothing (the server default): what people may do is unchanged until
+    # the settings page says otherwise. New businesses get the modules' defaults from the setup.
+    with op.batch_alter_table("business_settings", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "verified_actions",
+                sa.JSON()
+                .with_variant(postgresql.JSONB(astext_type=Text()), "cockroachdb")
+                .with_variant(sa.ORA_JSONB(), "oracle")
+                .with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+                server_default="[]",
+                nullable=False,
+            )
+        )
 
 
 def schema_downgrades() -> None:
     """schema downgrade migrations go here."""
+    with op.batch_alter_table("business_settings", schema=None) as batch_op:
+        batch_op.drop_column("verified_actions")
 
 
 def data_upgrades() -> None:

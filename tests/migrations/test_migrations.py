@@ -17,6 +17,7 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from verso.domains.shop.models._search import include_modelled_name
 from verso.lib import migrate
 from verso.models import metadata
 
@@ -59,7 +60,9 @@ def _inspect(url: str, fn):
 
 
 def _drift(connection: Connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": migrate.compare_type})
+    # Only the search index's objects that the engine makes outside the models are skipped.
+    opts = {"compare_type": migrate.compare_type, "include_name": include_modelled_name}
+    context = MigrationContext.configure(connection, opts=opts)
     return compare_metadata(context, metadata)
 
 

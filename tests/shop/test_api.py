@@ -570,3 +570,83 @@ async def test_the_openapi_document_describes_the_products_api(client) -> None:
     assert schemas["ProductCreate"]["required"] == ["name", "price"]
     assert schemas["ProductPatch"].get("required", []) == []
     assert "minor units" in out["price"]["description"]
+
+
+# nested variants
+
+
+async def test_variants_are_created_and_replaced_by_their_options(api, session_maker) -> None:
+    from tests.shop.helpers import make_attribute
+
+    async with session_maker() as db:
+        await make_attribute(db, "Size", ["S", "M", "L"])
+        await make_attribute(db, "Colour", ["Red", "Blue"])
+    body = {
+        "name": "Tee",
+        "price": 2000,
+        "variants": [
+            {"options": {"Size": "S", "Colour": "Red"}, "sku": "TEE-S-R", "stock": 3},
+            {"options": {"size": "m", "colour": "red"}, "sku": "TEE-M-R", "price_adjustment": 250},
+        ],
+    }
+    created = await api("post", URL, json=body)
+    assert created.status_code == 201, created.text
+    variants = {v["name"]: v for v in created.json()["variants"]}
+    assert set(variants) == {"Red / S", "Red / M"}  # attributes in their own order (by name here)
+    assert variants["Red / S"]["sku"] == "TEE-S-R" and variants["Red / S"]["stock"] == 3
+    assert variants["Red / M"]["price"] == 2250 and variants["Red / M"]["attributes"] == {
+        "Size": "M",
+        "Colour": "Red",
+    }
+    product_id = created.json()["id"]
+
+    # Blue joins the grid: the combinations not listed stay, inactive; SKUs may move between variants.
+    changed = await api(
+        "patch",
+        f"{URL}/{product_id}",
+        json={
+            "variants": [
+                {"options": {"Size": "S", "Colour": "Blue"}, "sku": "TEE-S-R", "stock": 1},
+                {"options": {"Size": "S", "Colour": "Red"}, "sku": "TEE-S-R2"},
+            ]
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    variants = {v["name"]: v for v in changed.json()["variants"]}
+    assert set(variants) == {"Red / S", "Blue / S"}
+    assert variants["Blue / S"]["sku"] == "TEE-S-R" and variants["Red / S"]["sku"] == "TEE-S-R2"
+    assert all(v["is_active"] for v in variants.values())
+
+    # A change that leaves variants out keeps them as they are.
+    renamed = await api("patch", f"{URL}/{product_id}", json={"name": "Tee shirt"})
+    assert len(renamed.json()["variants"]) == 2
+
+    cleared = await api("patch", f"{URL}/{product_id}", json={"variants": []})
+    assert cleared.status_code == 200 and cleared.json()["variants"] == []
+
+
+@pytest.mark.parametrize(
+    ("variants", "fields"),
+    [
+        ([{"options": {"Fabric": "Wool"}}], {"variants[0].options"}),
+        ([{"options": {"Size": "XXL"}}], {"variants[0].options"}),
+        ([{"options": {"Size": "S"}}, {"options": {"Size": "s"}}], {"variants[1].options"}),
+        ([{"options": {"Size": "S"}}, {"options": {"Colour": "Red"}}], {"variants[1].options"}),
+        ([{"options": {}}], {"variants[0].options"}),
+        ([{"options": {"Size": "S"}, "stock": -1}], {"variants[0].stock"}),
+        ([{"options": {"Size": "S"}, "sku": "TAKEN-1"}], {"variants[0].sku"}),
+    ],
+)
+async def test_bad_variants_are_refused_by_entry_and_nothing_is_written(
+    api, session_maker, variants, fields
+) -> None:
+    from tests.shop.helpers import make_attribute
+
+    async with session_maker() as db:
+        await make_attribute(db, "Size", ["S", "M"])
+        await make_attribute(db, "Colour", ["Red"])
+    await _product(session_maker, "Existing", sku="TAKEN-1")
+    problem = _problem(await api("post", URL, json={"name": "Tee", "price": 100, "variants": variants}), 422)
+    assert _fields(problem) == fields
+    async with session_maker() as db:
+        assert await db.scalar(select(Product).where(Product.name == "Tee")) is None

@@ -8,6 +8,7 @@ is what a single box needs. PostgreSQL goes through asyncpg with a pool. Stateme
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from functools import lru_cache
@@ -22,11 +23,12 @@ from advanced_alchemy.config import (
     SQLAlchemyAsyncConfig,
 )
 from litestar.di import NamedDependency
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
+from verso.lib.caches import on_reset
 from verso.settings import Settings, get_settings
 
 log = logging.getLogger("verso.sql")
@@ -133,3 +135,53 @@ async def provide_db_session() -> AsyncIterator[AsyncSession]:
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+_sqlite_reader: sqlite3.Connection | None = None
+
+
+@on_reset
+def _close_reader() -> None:
+    global _sqlite_reader
+    if _sqlite_reader is not None:
+        _sqlite_reader.close()
+        _sqlite_reader = None
+
+
+def _reader() -> sqlite3.Connection | None:
+    """This process's read-only synchronous connection to the SQLite file (None on PostgreSQL)."""
+    global _sqlite_reader
+    if _sqlite_reader is None:
+        url = make_url(get_settings().effective_database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        _sqlite_reader = sqlite3.connect(url.database, check_same_thread=False, isolation_level=None)
+        _sqlite_reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _sqlite_reader.execute("PRAGMA query_only=1")
+    return _sqlite_reader
+
+
+def has_local_reads() -> bool:
+    """True on SQLite, where :func:`read_row` costs microseconds and no thread hop."""
+    return _reader() is not None
+
+
+async def read_row(sql: str, **params: Any) -> tuple[Any, ...] | None:
+    """One row from a tiny indexed read that runs on every request (a version counter, a session).
+
+    On SQLite it runs synchronously on a connection of its own: WAL readers see the latest commit
+    and never wait for writers, and a few microseconds on the event loop cost far less than the
+    thread hop of an aiosqlite call. On PostgreSQL it is an ordinary pooled query. ``sql`` names its
+    parameters ``:name`` (both drivers read that style)."""
+    reader = _reader()
+    if reader is not None:
+        return reader.execute(sql, params).fetchone()
+    async with get_engine().connect() as connection:
+        row = (await connection.execute(text(sql), params)).first()
+    return tuple(row) if row is not None else None
+
+
+async def read_scalar(sql: str, **params: Any) -> Any:
+    """The first column of :func:`read_row`, or None."""
+    row = await read_row(sql, **params)
+    return row[0] if row else None

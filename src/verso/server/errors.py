@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_E
 
 from verso.lib.htmx import VARY, Page, is_htmx, render
 from verso.server.observability import request_id_var
-from verso.server.security import MFAEnrolmentRequired, SetupRequired
+from verso.server.security import MFAEnrolmentRequired, SetupRequired, VerificationRequired
 
 log = logging.getLogger("verso.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -122,6 +122,8 @@ def handle_exception(request: Request, exc: Exception) -> Response[Any]:
         return _redirect(request, f"/login?next={quote(target, safe='/')}")
     if is_htmx(request):
         return _toast_fragment(request, status, detail)
+    if isinstance(exc, VerificationRequired):
+        return _verification_page(request, detail)
     context = {
         "status_code": status,
         "title": TITLES.get(status, "Error"),
@@ -130,6 +132,20 @@ def handle_exception(request: Request, exc: Exception) -> Response[Any]:
         "request_id": request_id_var.get(),
     }
     return Page(template_name="errors/error.html", context=context, status_code=status, headers=VARY)
+
+
+def _verification_page(request: Request, detail: str) -> Response[Any]:
+    """403 for an action reserved for verified accounts: say so and offer the email again. The resend
+    button returns to the page the person was on (a refused form post returns to its page)."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+        back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else ""
+        back = back or "/account/email"
+    # verify_pending=False: the page itself offers the email, so the layout's banner stays away
+    context = {"detail": detail, "back": back, "title": TITLES[403], "verify_pending": False}
+    return Page(template_name="identity/verify_required.html", context=context, status_code=403, headers=VARY)
 
 
 def _redirect(request: Request, url: str) -> Response[Any]:

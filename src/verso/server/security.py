@@ -1,12 +1,14 @@
 """Who is asking and what they may do: session cookies, the permission guard, CSRF.
 
 Every route handler declares ``permission=`` (see ``domains.identity.permissions``); the app refuses
-to start if one does not, and the guard below enforces it on every request.
+to start if one does not, and the guard below enforces it on every request. A route may also name a
+customer action with ``verified_action=`` (declared by its module, see ``lib.modules``): when the
+business reserves that action for verified accounts, a signed-in person whose email address is not
+verified yet is refused with :class:`VerificationRequired`.
 """
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
 from typing import Any
 
 from litestar.config.csrf import CSRFConfig
@@ -18,9 +20,11 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from verso.domains.identity.cookies import SESSION_COOKIE
 from verso.domains.identity.permissions import AUTHENTICATED, PUBLIC
-from verso.domains.identity.services import CurrentUser, SessionService
+from verso.domains.identity.services import CurrentUser
+from verso.domains.identity.session_cache import signed_in
+from verso.lib.cookies import cookie_value
 from verso.lib.db import session_factory
-from verso.lib.modules import is_enabled
+from verso.lib.modules import action_label, is_enabled
 from verso.settings import Settings
 
 CSRF_COOKIE = "verso_csrf"
@@ -35,17 +39,25 @@ class SetupRequired(Exception):
     """Raised for staff pages and sign-in until the first admin exists; answered by a redirect."""
 
 
-def _cookie_value(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header means no session, not an error page
-                return None
-            if name in jar:
-                return jar[name].value
-    return None
+class VerificationRequired(PermissionDeniedException):
+    """A 403 for an action the business reserves for verified accounts, asked by someone whose email
+    address is not verified yet; the error page offers to resend the verification email."""
+
+    def __init__(self, action: str) -> None:
+        label = (action_label(action) or "do this").lower()
+        super().__init__(f"Verify your email address to {label}.")
+        self.action = action
+
+
+def needs_verification(user: CurrentUser | None, action: str | None) -> bool:
+    """Whether ``user`` must verify their email address before ``action``: signed in, not verified,
+    and the business reserves the action. Templates ask the same (``must_verify``) so a page shows
+    "verify your email" instead of a form the server would refuse."""
+    if not action or user is None or getattr(user, "email_verified", True):
+        return False
+    from verso.domains.ops.services import business_cache
+
+    return action in business_cache.current().verified_actions
 
 
 class AuthMiddleware(ASGIMiddleware):
@@ -57,10 +69,9 @@ class AuthMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope["user"] = None
-        token = _cookie_value(scope, SESSION_COOKIE)
+        token = cookie_value(scope, SESSION_COOKIE)
         if token:
-            async with session_factory()() as db:
-                scope["user"] = await SessionService(session=db).resolve(token)
+            scope["user"] = await signed_in(token)
         await next_app(scope, receive, send)
 
 
@@ -97,7 +108,7 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
                     raise SetupRequired
     needed = route_permission(handler)
     if needed == PUBLIC:
-        return
+        return await _require_verified(connection, handler)
     if needed is None:
         raise PermissionDeniedException("This page declares no permission.")
     user = current_user(connection)
@@ -107,6 +118,22 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
         raise MFAEnrolmentRequired
     if needed != AUTHENTICATED and not user.has_permission(needed):
         raise PermissionDeniedException("You do not have access to this page.")
+    await _require_verified(connection, handler)
+
+
+async def _require_verified(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Refuse the handler's ``verified_action`` to an unverified person when the business reserves it."""
+    action = handler.opt.get("verified_action")
+    user = current_user(connection)
+    if action is None or user is None or user.email_verified:
+        return
+    from verso.domains.ops.services import business_cache
+
+    await business_cache.refresh_if_stale()  # guards run before the hook that refreshes it
+    if needs_verification(user, action):
+        raise VerificationRequired(action)
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:

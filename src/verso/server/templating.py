@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -81,6 +81,15 @@ def money(minor: int | None, currency: str | None = None) -> str:
     return format_money(minor, currency or business.currency, business.locale)
 
 
+@pass_context
+def must_verify(context: Any, action: str) -> bool:
+    """``{% if must_verify("shop.reviews.write") %}``: the signed-in person must verify their email
+    address before this action (show how, instead of a form the server would refuse)."""
+    from verso.server.security import needs_verification
+
+    return needs_verification(context.get("current_user"), action)
+
+
 def build_environment(debug: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -91,6 +100,7 @@ def build_environment(debug: bool) -> Environment:
     )
     env.globals["static"] = static
     env.globals["media_url"] = url_for_file
+    env.globals["must_verify"] = must_verify
     env.filters["datetime"] = format_local
     env.filters["date"] = format_date
     env.filters["timeago"] = timeago

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -149,7 +149,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         return (await self.repository.session.scalar(stmt)) is not None
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What the database keeps of a session token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -179,7 +180,7 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
         token = secrets.token_urlsafe(32)
         await self.repository.add(
             UserSession(
-                token_hash=_hash_token(token),
+                token_hash=hash_token(token),
                 user_id=user.id,
                 ip_address=ip,
                 user_agent=(user_agent or "")[:500] or None,
@@ -191,23 +192,31 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
 
     async def resolve(self, token: str) -> CurrentUser | None:
         """The signed-in person for a cookie token, or ``None`` if unknown, idle or expired."""
+        user, _fresh_until = await self.resolve_until(token)
+        return user
+
+    async def resolve_until(self, token: str) -> tuple[CurrentUser | None, datetime | None]:
+        """:meth:`resolve`, and until when that answer holds if nothing changes: the session's
+        expiry, its idle limit, or the next time its last-seen time is due to be written."""
         if not token or len(token) > 100:
-            return None
+            return None, None
         session: AsyncSession = self.repository.session
-        row = await session.scalar(select(UserSession).where(UserSession.token_hash == _hash_token(token)))
+        row = await session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
         if row is None:
-            return None
+            return None, None
         now = clock.utcnow()
         idle_limit = timedelta(minutes=get_settings().session_idle_minutes)
         if row.expires_at <= now or row.last_seen_at + idle_limit <= now or not row.user.is_active:
             await session.execute(delete(UserSession).where(UserSession.id == row.id))
             await session.commit()
-            return None
-        if now - row.last_seen_at >= TOUCH_EVERY:
+            return None, None
+        last_seen = row.last_seen_at
+        if now - last_seen >= TOUCH_EVERY:
             await session.execute(
                 update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
             )
             await session.commit()
+            last_seen = now
         user = row.user
         must_enrol = any(role.require_mfa for role in user.roles) and (
             await session.scalar(
@@ -217,7 +226,7 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
             )
             is None
         )
-        return CurrentUser(
+        current = CurrentUser(
             id=user.id,
             email=user.email,
             display_name=user.display_name,
@@ -228,8 +237,9 @@ class SessionService(SQLAlchemyAsyncRepositoryService[UserSession]):
             must_enrol_mfa=must_enrol,
             email_verified=user.email_verified,
         )
+        return current, min(row.expires_at, last_seen + idle_limit, last_seen + TOUCH_EVERY)
 
     async def end(self, token: str) -> None:
         await self.repository.session.execute(
-            delete(UserSession).where(UserSession.token_hash == _hash_token(token))
+            delete(UserSession).where(UserSession.token_hash == hash_token(token))
         )

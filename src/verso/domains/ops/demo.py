@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from verso.domains.ops.models import BusinessSettings
 from verso.domains.ops.services import SETTINGS_ID
 from verso.lib import clock, email
-from verso.lib.modules import optional_keys
+from verso.lib.modules import default_verified_actions, optional_keys
 
 DEMO_BUSINESS = {
     "name": "Juniper & Co. Ceramics",
@@ -28,6 +28,7 @@ async def load(session: AsyncSession, *, admin_password: str) -> None:
                 id=SETTINGS_ID,
                 setup_completed_at=clock.utcnow(),
                 enabled_modules=sorted(optional_keys()),
+                verified_actions=default_verified_actions(),
                 **DEMO_BUSINESS,
             )
         )

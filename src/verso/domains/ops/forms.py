@@ -91,6 +91,7 @@ class SettingsForm(msgspec.Struct):
     locale: Annotated[str, Meta(min_length=1, max_length=16)]
     contact_email: Email
     enabled_modules: list[str]
+    verified_actions: list[str] = []
     remove_logo: bool = False
 
     def check(self) -> dict[str, str]:

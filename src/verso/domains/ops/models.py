@@ -20,6 +20,8 @@ class BusinessSettings(BigIntAuditBase):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     enabled_modules: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    # Customer actions (lib.modules declared actions) that need a verified email address.
+    verified_actions: Mapped[list[str]] = mapped_column(JsonB, default=list, server_default="[]")
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     logo_content_type: Mapped[str | None] = mapped_column(String(50))
     logo_digest: Mapped[str | None] = mapped_column(String(64))

@@ -19,7 +19,7 @@ from verso.domains.ops.models import BusinessSettings
 from verso.lib import clock, jobs
 from verso.lib.audit import Actor, audit, diff
 from verso.lib.caches import on_reset
-from verso.lib.modules import optional_keys
+from verso.lib.modules import declared_actions, default_verified_actions, known_actions, optional_keys
 from verso.lib.storage import STILL_IMAGE_TYPES, sniff_image
 from verso.settings import get_settings
 
@@ -43,6 +43,7 @@ class Business:
     locale: str = "en"
     contact_email: str = ""
     enabled_modules: frozenset[str] = field(default_factory=frozenset)
+    verified_actions: frozenset[str] = field(default_factory=frozenset)
     logo_digest: str | None = None
     configured: bool = False
 
@@ -62,6 +63,7 @@ def _snapshot(row: BusinessSettings | None) -> Business:
         locale=row.locale,
         contact_email=row.contact_email,
         enabled_modules=frozenset(row.enabled_modules or ()),
+        verified_actions=frozenset(row.verified_actions or ()),
         logo_digest=row.logo_digest,
         configured=row.setup_completed_at is not None,
     )
@@ -120,6 +122,15 @@ class SettingsChange:
     locale: str
     contact_email: str
     enabled_modules: frozenset[str]
+    # The "Reserve for verified accounts" boxes ticked; None leaves the reservations as they are.
+    verified_actions: frozenset[str] | None = None
+
+
+def _reserved(before: frozenset[str], enabled: frozenset[str], ticked: frozenset[str]) -> list[str]:
+    """The new reservations: the page lists the actions of the modules that were on (``enabled``), so
+    the ticked boxes decide those; actions of modules that are off keep their setting for later."""
+    shown = {key for _module, key, _label in declared_actions(enabled)}
+    return sorted((ticked & shown) | (before - shown))
 
 
 MAX_LOGO_BYTES = 512 * 1024
@@ -148,6 +159,15 @@ class BusinessSettingsService(SQLAlchemyAsyncRepositoryService[BusinessSettings]
         before = _fields(row)
         row.name, row.address, row.currency = change.name, change.address, change.currency
         row.timezone, row.locale, row.contact_email = change.timezone, change.locale, change.contact_email
+        if change.verified_actions is not None:
+            unknown = change.verified_actions - known_actions()
+            if unknown:
+                raise SettingsError(f"Unknown action: {', '.join(sorted(unknown))}.")
+            row.verified_actions = _reserved(
+                frozenset(row.verified_actions or ()),
+                frozenset(row.enabled_modules or ()),
+                change.verified_actions,
+            )
         row.enabled_modules = sorted(change.enabled_modules)
         if logo is not None:
             content_type = sniff_image(logo, allowed=STILL_IMAGE_TYPES)
@@ -194,6 +214,7 @@ def _fields(row: BusinessSettings) -> dict[str, Any]:
         "locale": row.locale,
         "contact_email": row.contact_email,
         "enabled_modules": list(row.enabled_modules or []),
+        "verified_actions": list(row.verified_actions or []),
         "logo": row.logo_digest,
     }
 
@@ -234,9 +255,13 @@ async def complete_setup(session: AsyncSession, request: SetupRequest, *, ip: st
         raise SettingsError("Verso is already set up.")
     actor = Actor(label=request.email, ip=ip)
     existing = await session.get(BusinessSettings, SETTINGS_ID)
-    # A new business starts with every module on; the settings page turns off what it does not use.
+    # A new business starts with every module on and the modules' default reservations for verified
+    # accounts; the settings page changes both.
     row = existing or BusinessSettings(
-        id=SETTINGS_ID, name=request.business_name, enabled_modules=sorted(optional_keys())
+        id=SETTINGS_ID,
+        name=request.business_name,
+        enabled_modules=sorted(optional_keys()),
+        verified_actions=default_verified_actions(),
     )
     row.name, row.timezone, row.currency = request.business_name, request.timezone, request.currency
     row.contact_email = row.contact_email or request.email

@@ -2,11 +2,22 @@
 public storefront."""
 
 from verso.domains.shop import api, views
+from verso.domains.shop.services import IMPORT_JOBS
 from verso.lib.modules import Module
 
 routes = [*views.routes, *api.routes]
-module = Module("shop", "Shop", "Products, categories and the online storefront")
+module = Module(
+    "shop",
+    "Shop",
+    "Products, categories and the online storefront",
+    actions={
+        "shop.reviews.write": "Write reviews",
+        "shop.reviews.vote": "Vote on reviews",
+        "shop.wishlist": "Keep a wishlist",
+    },
+    verified_by_default=("shop.reviews.write",),
+)
 listeners: list = []
-jobs: list = []
+jobs: list = [*IMPORT_JOBS]
 
 __all__ = ["jobs", "listeners", "module", "routes"]

@@ -15,6 +15,7 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import JSONBody, Parameter, PathParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_422_UNPROCESSABLE_ENTITY
+from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.api.guards import api_principal, require_scope
@@ -23,7 +24,7 @@ from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import business_cache
 from verso.domains.shop.models import Product
 from verso.domains.shop.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch, product_out
-from verso.domains.shop.services import ProductError, ProductSearch, ProductService
+from verso.domains.shop.services import ProductError, ProductSearch, ProductService, replace_variants
 from verso.lib.audit import Actor
 from verso.lib.db import DbSession
 from verso.settings import get_settings
@@ -151,8 +152,8 @@ async def list_products(
     summary="Create a product",
     description=(
         "Scope `write:products`; the key's owner must hold `shop.products.write`. Validated like the "
-        "staff form. Answers the new product, with its URL in `Location`. Variants and pictures are "
-        "managed on the staff pages."
+        "staff form. Answers the new product, with its URL in `Location`. `variants` (optional) lists "
+        "its variants by option names; pictures are uploaded on the staff pages."
     ),
     responses={400: BAD_BODY, 401: UNAUTHORIZED, 403: FORBIDDEN, 422: UNPROCESSABLE},
     **API,
@@ -164,6 +165,10 @@ async def create_product(
         product = await ProductService(session=db_session).create_product(
             data.to_input(), actor=_actor(request)
         )
+        if data.variants:
+            await replace_variants(
+                db_session, product, [v.to_spec() for v in data.variants], actor=_actor(request)
+            )
     except ProductError as exc:
         await db_session.rollback()
         raise _refused(exc) from exc
@@ -194,7 +199,8 @@ async def read_product(db_session: DbSession, product_id: ProductId) -> ProductO
     description=(
         "Scope `write:products`. Only the fields sent change (null clears a nullable one); the result "
         "is validated like the staff form. A new `slug` keeps the old one as a redirect. `tags`, when "
-        "sent, replaces the product's tags."
+        "sent, replaces the product's tags; `variants`, when sent, replaces its variants (matched by "
+        "their options, so unchanged ones keep their picture)."
     ),
     responses={400: BAD_BODY, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, 422: UNPROCESSABLE},
     **API,
@@ -210,6 +216,10 @@ async def update_product(
         await ProductService(session=db_session).update_product(
             product, data.to_input(product), actor=_actor(request)
         )
+        if data.variants is not UNSET:
+            await replace_variants(
+                db_session, product, [v.to_spec() for v in data.variants], actor=_actor(request)
+            )
     except ProductError as exc:
         await db_session.rollback()
         raise _refused(exc) from exc

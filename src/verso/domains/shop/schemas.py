@@ -16,7 +16,13 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from verso.domains.shop.models import Product, ProductImage, ProductVariant
-from verso.domains.shop.services import ProductInput, effective_price, input_from, is_in_stock
+from verso.domains.shop.services import (
+    ProductInput,
+    VariantSpec,
+    effective_price,
+    input_from,
+    is_in_stock,
+)
 from verso.lib.storage import CARD, FULL, THUMB, url_for_file
 
 INT_MAX = 2**31 - 1  # the columns are 32-bit integers
@@ -107,6 +113,50 @@ Tags = Annotated[
 ]
 
 
+class VariantIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One variant of the product, named by its options."""
+
+    options: Annotated[
+        dict[Annotated[str, Meta(max_length=80)], Annotated[str, Meta(max_length=80)]],
+        Meta(
+            max_length=10,
+            description='Attribute name to value, e.g. {"Size": "M", "Colour": "Blue"}; the attributes '
+            "and values must exist (the Attributes page). Every variant names the same attributes.",
+        ),
+    ]
+    sku: Sku | None = None
+    price_adjustment: Annotated[
+        int,
+        Meta(
+            ge=-INT_MAX,
+            le=INT_MAX,
+            description="Added to the product's price, in minor units (negative: cheaper).",
+        ),
+    ] = 0
+    stock: Stock = 0
+    is_active: Annotated[bool, Meta(description="Offered for sale.")] = True
+
+    def to_spec(self) -> VariantSpec:
+        return VariantSpec(
+            options=dict(self.options),
+            sku=(self.sku or "").strip() or None,
+            price_adjustment=self.price_adjustment,
+            stock=self.stock,
+            is_active=self.is_active,
+        )
+
+
+Variants = Annotated[
+    list[VariantIn],
+    Meta(
+        max_length=250,
+        description="The product's variants, all of them: on a change, the list replaces the current "
+        "set (a variant with the same options keeps its picture). Combinations of the values used that "
+        "are not listed are kept inactive. `[]` removes every variant.",
+    ),
+]
+
+
 class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new product. Only ``name`` and ``price`` are required."""
 
@@ -128,9 +178,11 @@ class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
     seo_description: SeoDescription = ""
     category_id: CategoryId | None = None
     tags: Tags = msgspec.field(default_factory=list)
+    variants: Variants | None = None
 
     def to_input(self) -> ProductInput:
         values = msgspec.structs.asdict(self)
+        values.pop("variants")
         values["sku"] = (self.sku or "").strip() or None
         values["slug"] = self.slug.strip()
         return ProductInput(**values)
@@ -157,9 +209,11 @@ class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
     seo_description: SeoDescription | UnsetType = UNSET
     category_id: CategoryId | UnsetType | None = UNSET
     tags: Tags | UnsetType = UNSET
+    variants: Variants | UnsetType = UNSET
 
     def sent(self) -> dict[str, Any]:
-        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not UNSET}
+        """The product's own fields that were sent (``variants`` travel apart)."""
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not UNSET and k != "variants"}
 
     def to_input(self, product: Product) -> ProductInput:
         """The product's current values (``product`` loaded with its tags) with the sent fields over them."""

@@ -13,20 +13,30 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.shop.models import (
     Attribute,
     AttributeValue,
     Category,
+    Collection,
     Product,
     ProductImage,
     ProductVariant,
-    Review,
     variant_value,
 )
-from verso.domains.shop.services import ProductService, descendants, in_stock_clause, is_in_stock, trail
+from verso.domains.shop.services import (
+    ProductService,
+    collection_clause,
+    collection_position,
+    descendants,
+    in_stock_clause,
+    is_in_stock,
+    live_clause,
+    trail,
+)
+from verso.lib import clock
 from verso.lib.money import MoneyError, parse_money
 
 SORTS = {
@@ -66,9 +76,12 @@ class ListingQuery:
     page: int = 1
     raw_min: str = ""
     raw_max: str = ""
+    default_sort: str = "featured"
 
     @classmethod
-    def from_params(cls, params: Any, currency: str) -> ListingQuery:
+    def from_params(
+        cls, params: Any, currency: str, sorts: Mapping[str, str] = SORTS, default_sort: str = "featured"
+    ) -> ListingQuery:
         def money(text: str) -> int | None:
             try:
                 return parse_money(text, currency) if text else None
@@ -85,10 +98,11 @@ class ListingQuery:
             max_price=money(raw_max),
             in_stock=_one(params, "stock") == "1",
             values=tuple(dict.fromkeys(values)),
-            sort=sort if sort in SORTS else "featured",
+            sort=sort if sort in sorts else default_sort,
             page=max(1, min(page, MAX_PAGE)),
             raw_min=raw_min if money(raw_min) is not None else "",
             raw_max=raw_max if money(raw_max) is not None else "",
+            default_sort=default_sort,
         )
 
     def url(self, base: str, **changes: Any) -> str:
@@ -104,7 +118,7 @@ class ListingQuery:
         if state.in_stock:
             pairs.append(("stock", "1"))
         pairs.extend(("v", str(v)) for v in state.values)
-        if state.sort != "featured":
+        if state.sort != state.default_sort:
             pairs.append(("sort", state.sort))
         if state.page > 1:
             pairs.append(("page", str(state.page)))
@@ -139,21 +153,39 @@ class Listing:
         return self.query.url(self.base_url, **changes)
 
 
+@dataclass(frozen=True)
+class ListingScope:
+    """Which visible products a listing draws from and how it may sort them: ``where`` narrows them
+    (a category's subtree, a collection's rules), ``position`` is the sort key of ``"manual"`` (a
+    collection's chosen order), ``default_sort`` applies when the visitor has not chosen."""
+
+    where: ColumnElement[bool] | None = None
+    position: ColumnElement[Any] | None = None
+    sorts: Mapping[str, str] = field(default_factory=lambda: SORTS)
+    default_sort: str = "featured"
+
+
 def visible() -> Any:
     """Products a visitor may see: active ones."""
     return Product.status == "active"
 
 
-def _ordered(stmt: Select[Any], sort: str) -> Select[Any]:
+def _order_by(sort: str, position: ColumnElement[Any] | None = None) -> list[Any]:
+    featured = [Product.sold_count.desc(), Product.created_at.desc()]
     orders = {
         "newest": [Product.created_at.desc()],
         "price_asc": [Product.price.asc()],
         "price_desc": [Product.price.desc()],
         "name": [Product.name.asc()],
         "best_selling": [Product.sold_count.desc()],
-        "featured": [Product.sold_count.desc(), Product.created_at.desc()],
+        "featured": featured,
+        "manual": [position.asc(), *featured] if position is not None else featured,
     }
-    return stmt.order_by(*orders[sort], Product.id)
+    return [*orders.get(sort, featured), Product.id]
+
+
+def _ordered(stmt: Select[Any], sort: str, position: ColumnElement[Any] | None = None) -> Select[Any]:
+    return stmt.order_by(*_order_by(sort, position))
 
 
 async def _values_by_attribute(session: AsyncSession, ids: tuple[UUID, ...]) -> dict[UUID, list[UUID]]:
@@ -167,13 +199,14 @@ async def _values_by_attribute(session: AsyncSession, ids: tuple[UUID, ...]) -> 
 
 
 async def list_products(
-    session: AsyncSession, query: ListingQuery, *, base_url: str, category_ids: set[UUID] | None = None
+    session: AsyncSession, query: ListingQuery, *, base_url: str, scope: ListingScope | None = None
 ) -> Listing:
-    """One page of visible products under ``category_ids`` (all when ``None``), filtered and sorted."""
+    """One page of visible products in ``scope`` (all when ``None``), filtered and sorted."""
+    scope = scope or ListingScope()
     stmt = select(Product).where(visible())
-    if category_ids is not None:
-        stmt = stmt.where(Product.category_id.in_(category_ids))
-    scope = stmt
+    if scope.where is not None:
+        stmt = stmt.where(scope.where)
+    unfiltered = stmt
     if query.min_price is not None:
         stmt = stmt.where(Product.price >= query.min_price)
     if query.max_price is not None:
@@ -193,7 +226,7 @@ async def list_products(
     products = list(
         (
             await session.scalars(
-                _ordered(stmt, query.sort).offset((query.page - 1) * PER_PAGE).limit(PER_PAGE)
+                _ordered(stmt, query.sort, scope.position).offset((query.page - 1) * PER_PAGE).limit(PER_PAGE)
             )
         ).all()
     )
@@ -204,7 +237,7 @@ async def list_products(
     listing = Listing(products, total, query, base_url)
     listing.stock = {pid: True for (pid,) in stock_rows}
     listing.images = await ProductService(session=session).primary_images(ids)
-    listing.facets = await _facets(session, scope)
+    listing.facets = await _facets(session, unfiltered)
     return listing
 
 
@@ -235,13 +268,87 @@ async def categories(session: AsyncSession) -> dict[UUID, Category]:
 
 async def category_scope(
     session: AsyncSession, slug: str
-) -> tuple[Category, list[Category], set[UUID]] | None:
-    """The category, its breadcrumb and the ids of its subtree, or ``None`` for an unknown slug."""
+) -> tuple[Category, list[Category], ListingScope] | None:
+    """The category, its breadcrumb and its subtree's products, or ``None`` for an unknown slug."""
     everything = await categories(session)
     category = next((c for c in everything.values() if c.slug == slug), None)
     if category is None:
         return None
-    return category, trail(everything, category.id), descendants(list(everything.values()), category.id)
+    ids = descendants(list(everything.values()), category.id)
+    return category, trail(everything, category.id), ListingScope(Product.category_id.in_(ids))
+
+
+def collection_scope(collection: Collection) -> ListingScope:
+    """A collection's products, sorted by its default sort unless the visitor chooses another. A
+    manual collection offers its chosen order as "Featured"."""
+    if collection.kind == "manual":
+        sorts = {"manual": "Featured", **{k: v for k, v in SORTS.items() if k != "featured"}}
+        position = collection_position(collection)
+        return ListingScope(collection_clause(collection), position, sorts, collection.sort)
+    default = collection.sort if collection.sort in SORTS else "featured"
+    return ListingScope(collection_clause(collection), None, SORTS, default)
+
+
+@dataclass
+class Shelf:
+    """A few products of one collection, for the home page."""
+
+    collection: Collection
+    products: list[Product]
+
+
+@dataclass
+class Featured:
+    shelves: list[Shelf]
+    images: dict[UUID, ProductImage] = field(default_factory=dict)
+    stock: dict[UUID, bool] = field(default_factory=dict)
+
+
+async def featured_collections(session: AsyncSession, *, limit: int = 4, per_collection: int = 4) -> Featured:
+    """The collections shown on the home page (``show_on_homepage``, inside their date window), each
+    with its first products in its own order: four queries whatever the number of collections."""
+    collections = list(
+        (
+            await session.scalars(
+                select(Collection)
+                .where(Collection.show_on_homepage.is_(True), live_clause(Collection, clock.utcnow()))
+                .order_by(Collection.position, Collection.name)
+                .limit(limit)
+            )
+        ).all()
+    )
+    if not collections:
+        return Featured([])
+    branches = []
+    for slot, collection in enumerate(collections):
+        scope = collection_scope(collection)
+        rank = func.row_number().over(order_by=_order_by(scope.default_sort, scope.position))
+        branches.append(
+            select(
+                Product.id.label("product_id"),
+                literal_column(str(slot), Integer).label("slot"),
+                rank.label("rank"),
+            ).where(visible(), scope.where)
+        )
+    ranked = union_all(*branches).subquery()
+    rows = (
+        await session.execute(
+            select(Product, ranked.c.slot)
+            .join(ranked, ranked.c.product_id == Product.id)
+            .where(ranked.c.rank <= per_collection)
+            .order_by(ranked.c.slot, ranked.c.rank)
+        )
+    ).all()
+    shelves = {slot: Shelf(collection, []) for slot, collection in enumerate(collections)}
+    for product, slot in rows:
+        shelves[slot].products.append(product)
+    ids = list({product.id for product, _slot in rows})
+    stocked = await session.scalars(select(Product.id).where(Product.id.in_(ids), in_stock_clause()))
+    return Featured(
+        [shelf for shelf in shelves.values() if shelf.products],
+        await ProductService(session=session).primary_images(ids),
+        dict.fromkeys(stocked.all(), True),
+    )
 
 
 @dataclass
@@ -251,7 +358,6 @@ class ProductPage:
     variant: ProductVariant | None
     chosen: set[UUID]
     options: list[Facet]
-    reviews: list[Review]
     in_stock: bool
 
     @property
@@ -303,16 +409,6 @@ async def product_page(session: AsyncSession, product: Product, chosen_ids: list
     ordered = sorted(options.values(), key=lambda f: (f.attribute.position, f.attribute.name))
     for facet in ordered:
         facet.values.sort(key=lambda value: value.position)
-    reviews = list(
-        (
-            await session.scalars(
-                select(Review)
-                .where(Review.product_id == product.id, Review.status == "approved")
-                .order_by(Review.helpful_count.desc(), Review.created_at.desc())
-                .limit(20)
-            )
-        ).all()
-    )
     stocked = (
         (not full.track_stock or variant.stock > 0) if variant else is_in_stock(full, list(full.variants))
     )
@@ -322,7 +418,6 @@ async def product_page(session: AsyncSession, product: Product, chosen_ids: list
         variant=variant,
         chosen={value.id for value in variant.values} if variant else set(),
         options=ordered,
-        reviews=reviews,
         in_stock=stocked,
     )
 

@@ -19,7 +19,7 @@ from verso.lib.audit import AuditLog
 from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
 from verso.lib.htmx import redirect, render
-from verso.lib.modules import all_modules
+from verso.lib.modules import all_modules, declared_actions
 from verso.server.navigation import NavEntry
 
 ADMIN = {"setup_gate": True}
@@ -56,6 +56,8 @@ def _settings_page(request: Request[Any, Any, Any], form: FormState, status_code
             "currencies": currency_options(),
             "locales": LOCALES,
             "modules": all_modules(),
+            # the actions of the modules that are on (saved settings) that may need a verified email
+            "reservable": declared_actions(business_cache.current().enabled_modules),
             "business": business_cache.current(),
         },
         status_code=status_code,
@@ -78,6 +80,7 @@ async def settings_page(request: Request[Any, Any, Any], db_session: DbSession) 
         "locale": business.locale,
         "contact_email": business.contact_email,
         "enabled_modules": sorted(business.enabled_modules),
+        "verified_actions": sorted(business.verified_actions),
     }
     return _settings_page(request, FormState(values=values))
 
@@ -98,6 +101,7 @@ async def settings_submit(request: Request[Any, Any, Any], db_session: DbSession
         locale=data.locale,
         contact_email=data.contact_email,
         enabled_modules=frozenset(data.enabled_modules),
+        verified_actions=frozenset(data.verified_actions),
     )
     try:
         await BusinessSettingsService(session=db_session).update_settings(

@@ -18,11 +18,13 @@ from verso.domains.ops.services import (
     BusinessSettingsService,
     SettingsError,
     SetupRequest,
+    business_cache,
     complete_setup,
     setup_state,
 )
 from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, parse_form
+from verso.lib.home import home_sections
 from verso.lib.htmx import redirect, render
 from verso.lib.storage import cached_response
 
@@ -81,8 +83,10 @@ async def setup_submit(request: Request[Any, Any, Any], db_session: DbSession) -
 
 
 @get("/", permission=PUBLIC)
-async def home(request: Request[Any, Any, Any]) -> Any:
-    return render(request, "ops/home.html")
+async def home(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
+    """The business's welcome, then the sections enabled modules contribute (see ``lib.home``)."""
+    sections = await home_sections(db_session, business_cache.current().enabled_modules)
+    return render(request, "ops/home.html", {"sections": sections})
 
 
 @get("/media/logo/{digest:str}", permission=PUBLIC, exclude_from_csrf=True)  # no Set-Cookie: public cache

@@ -1,10 +1,9 @@
 """The demo shop: a small homeware, apparel and stationery studio. Idempotent.
 
 Everything goes through the shop's services (slugs, rules, audit), keyed by slug or name: a second
-run finds each thing in place and changes nothing. Collections, bundles and reviews have no services
-yet, so their rows are written here. Pictures are drawn with Pillow (deterministic per product) and
-stored through the media store like any upload. The identity demo (run earlier, domains load in name
-order) made the customers who leave the reviews; without them the reviews are left out.
+run finds each thing in place and changes nothing. Pictures are drawn with Pillow (deterministic per
+product) and stored through the media store like any upload. The identity demo (run earlier, domains
+load in name order) made the customers who leave the reviews; without them the reviews are left out.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.services import UserService
@@ -25,10 +24,13 @@ from verso.domains.shop.demo._catalogue import (
     GIFT_GUIDE,
     MANUAL_COLLECTION,
     PRODUCTS,
+    RELATED,
     REVIEWS,
     SIZES,
     SKU_PREFIX,
     SMART_COLLECTION,
+    SMART_RULES,
+    WISHLIST,
     XL_SURCHARGE,
     Item,
 )
@@ -36,22 +38,27 @@ from verso.domains.shop.demo._pictures import draw_product
 from verso.domains.shop.models import (
     Attribute,
     Bundle,
-    BundleItem,
     Category,
     Collection,
-    CollectionProduct,
     Product,
     ProductVariant,
-    Review,
 )
 from verso.domains.shop.services import (
     AttributeService,
+    BundleInput,
+    BundleService,
     CategoryService,
+    CollectionInput,
+    CollectionService,
     ImageService,
+    ItemChange,
     ProductInput,
     ProductService,
+    RelatedService,
+    ReviewInput,
+    ReviewService,
     VariantService,
-    catalog_changed,
+    WishlistService,
 )
 from verso.lib.audit import Actor
 from verso.lib.slugs import slugify
@@ -67,7 +74,9 @@ async def load(session: AsyncSession, *, admin_password: str) -> None:
         products[item.name] = await _product(session, item, categories, size, colour)
     await _collections(session, products)
     await _bundle(session, products)
+    await _related(session, products)
     await _reviews(session, products)
+    await _wishlists(session, products)
 
 
 async def _categories(session: AsyncSession) -> dict[str, Category]:
@@ -226,106 +235,93 @@ async def _variants(
 
 
 async def _collections(session: AsyncSession, products: dict[str, Product]) -> None:
+    """A smart collection (summer things in stock under €100) and a hand-picked gift guide, both
+    featured on the home page."""
+    service = CollectionService(session=session)
     name, description = SMART_COLLECTION
     if await _missing(session, Collection, name):
-        session.add(
-            Collection(
-                name=name,
-                slug=slugify(name, 140),
-                description=description,
-                kind="smart",
-                match="all",
-                rules=[{"field": "tag", "op": "eq", "value": "summer"}],
-                sort="newest",
-                show_on_homepage=True,
-                position=0,
-                seo_description=description,
-            )
-        )
-        catalog_changed(session)
+        await service.save_collection(
+            None,
+            CollectionInput(name=name, description=description, kind="smart", match="all", rules=SMART_RULES,
+                            sort="newest", show_on_homepage=True, position=0, seo_description=description),
+            actor=ACTOR,
+        )  # fmt: skip
     name, description = MANUAL_COLLECTION
     if await _missing(session, Collection, name):
-        collection = Collection(
-            name=name,
-            slug=slugify(name, 140),
-            description=description,
-            kind="manual",
-            sort="manual",
-            show_on_homepage=True,
-            position=1,
-            seo_description=description,
-        )
-        session.add(collection)
-        await session.flush()
-        session.add_all(
-            CollectionProduct(collection_id=collection.id, product_id=products[title].id, position=position)
-            for position, title in enumerate(GIFT_GUIDE)
-        )
-        catalog_changed(session)
+        collection = await service.save_collection(
+            None,
+            CollectionInput(name=name, description=description, kind="manual", sort="manual",
+                            show_on_homepage=True, position=1, seo_description=description),
+            actor=ACTOR,
+        )  # fmt: skip
+        for title in GIFT_GUIDE:
+            await service.add_product(collection, products[title].id, actor=ACTOR)
     await session.flush()
 
 
 async def _bundle(session: AsyncSession, products: dict[str, Product]) -> None:
+    """A coffee set, 15% off, with a set of tea towels as an optional extra."""
     name, description = BUNDLE
     if not await _missing(session, Bundle, name):
         return
-    bundle = Bundle(
-        name=name, slug=slugify(name, 140), description=description, pricing="percentage", value=BUNDLE_OFF
+    service = BundleService(session=session)
+    created = await service.save_bundle(
+        None,
+        BundleInput(name=name, description=description, pricing="percentage", value=BUNDLE_OFF),
+        actor=ACTOR,
     )
-    session.add(bundle)
-    await session.flush()
-    session.add_all(
-        BundleItem(
-            bundle_id=bundle.id,
-            product_id=products[title].id,
-            quantity=quantity,
-            is_optional=optional,
-            is_default_selected=not optional,
-            position=position,
-        )
-        for position, (title, quantity, optional) in enumerate(BUNDLE_ITEMS)
-    )
-    await session.flush()
-    catalog_changed(session)
+    bundle = await service.with_items(created.id)
+    assert bundle is not None
+    for title, _quantity, _optional in BUNDLE_ITEMS:
+        await service.add_item(bundle, products[title].id, actor=ACTOR)
+    for item, (_title, quantity, optional) in zip(bundle.items, BUNDLE_ITEMS, strict=True):
+        change = ItemChange(quantity, None, is_optional=optional, is_default_selected=not optional)
+        await service.update_item(bundle, item, change, actor=ACTOR)
+
+
+async def _related(session: AsyncSession, products: dict[str, Product]) -> None:
+    """What a few product pages suggest (added once: a second run finds each link in place)."""
+    service = RelatedService(session=session)
+    for title, kind, suggestions in RELATED:
+        product = products[title]
+        existing = {(link.related_id, link.kind) for link, _p in await service.for_product(product.id)}
+        for suggestion in suggestions:
+            if (products[suggestion].id, kind) not in existing:
+                await service.add(product, products[suggestion].id, kind, actor=ACTOR)
 
 
 async def _reviews(session: AsyncSession, products: dict[str, Product]) -> None:
+    """The customers' reviews, written and moderated through the review rules (so the products'
+    ratings are counted as in real life); each customer's existing review is left alone."""
     users = UserService(session=session)
-    touched: set[UUID] = set()
+    service = ReviewService(session=session)
     for title, email, rating, heading, body, status in REVIEWS:
         user = await users.find_by_login(email)
         product = products[title]
-        if user is None or await session.scalar(
-            select(Review.id).where(Review.product_id == product.id, Review.user_id == user.id)
-        ):
+        if user is None or await service.own_review(product.id, user.id) is not None:
             continue
-        session.add(
-            Review(
-                product_id=product.id,
-                user_id=user.id,
-                rating=rating,
-                title=heading,
-                body=body,
-                author_name=_author(user.first_name, user.last_name),
-                status=status,
-            )
+        author = _author(user.first_name, user.last_name)
+        review, _ = await service.submit(product, user.id, ReviewInput(rating, heading, body, author))
+        if status != "pending":
+            await service.set_status([review.id], status, actor=ACTOR)
+    await session.flush()
+
+
+async def _wishlists(session: AsyncSession, products: dict[str, Product]) -> None:
+    """A few saved products (one of them a particular size and colour) for the demo customer."""
+    users = UserService(session=session)
+    service = WishlistService(session=session)
+    for email, title, choice in WISHLIST:
+        user = await users.find_by_login(email)
+        if user is None:
+            continue
+        product = products[title]
+        variants = await session.scalars(
+            select(ProductVariant).where(ProductVariant.product_id == product.id)
         )
-        touched.add(product.id)
-    if not touched:
-        return
+        variant_id = next((v.id for v in variants if choice is not None and v.attributes == choice), None)
+        await service.add(user.id, product.id, variant_id)
     await session.flush()
-    rows = await session.execute(
-        select(Review.product_id, func.count(), func.sum(Review.rating))
-        .where(Review.product_id.in_(touched), Review.status == "approved")
-        .group_by(Review.product_id)
-    )
-    totals = {product_id: (count, total) for product_id, count, total in rows}
-    for product_id in touched:
-        product = await session.get(Product, product_id)
-        if product is not None:
-            product.rating_count, product.rating_total = totals.get(product_id, (0, 0))
-    await session.flush()
-    catalog_changed(session)
 
 
 def _author(first: str, last: str) -> str:

@@ -195,6 +195,12 @@ PRODUCTS = [
 # fmt: on
 
 SMART_COLLECTION = ("Summer Edit", "Light linen, picnic things and sunny colours for long days outside.")
+# Summer things in stock under €100 (all conditions).
+SMART_RULES = [
+    {"field": "tag", "op": "eq", "value": "summer"},
+    {"field": "in_stock", "op": "eq", "value": True},
+    {"field": "price", "op": "lte", "value": 10000},
+]
 MANUAL_COLLECTION = ("Gift Guide", "Our favourite presents, chosen by the studio.")
 GIFT_GUIDE = [
     "Stoneware Mug",
@@ -215,6 +221,16 @@ BUNDLE_ITEMS = [  # (product, quantity, optional)
     ("Ceramic Pour-Over Dripper", 1, False),
     ("Stoneware Mug", 2, False),
     ("Linen Tea Towel Set", 1, True),
+]
+# (product, kind, suggested products in order)
+RELATED = [
+    ("Stoneware Mug", "frequently_bought_together", ["Ceramic Pour-Over Dripper", "Linen Tea Towel Set"]),
+    ("Ceramic Pour-Over Dripper", "frequently_bought_together", ["Stoneware Mug"]),
+    ("Ceramic Pour-Over Dripper", "accessory", ["Glass Storage Jar"]),
+    ("Enamel Coffee Pot", "cross_sell", ["Stoneware Mug", "Cast Iron Skillet"]),
+    ("Organic Cotton Tee", "up_sell", ["Heavyweight Pocket Tee"]),
+    ("Organic Cotton Tee", "cross_sell", ["Long Sleeve Tee", "Striped Breton Tee"]),
+    ("Classic Hoodie", "up_sell", ["Heavyweight Hoodie"]),
 ]
 # (product, customer email, rating, title, body, status)
 # fmt: off
@@ -247,5 +263,13 @@ REVIEWS = [
      "Clean and calm design. I wish it had a monthly overview too.", "approved"),
     ("Enamel Coffee Pot", "mia@example.com", 2, "Lid rattles",
      "Looks great but the lid rattles when it boils.", "pending"),
+    ("Linen Tea Towel Set", "chloe@example.com", 4, "Soft after one wash",
+     "Thirsty and soft. The clay one faded a little in the first wash.", "pending"),
 ]
 # fmt: on
+# (customer email, product, {attribute: value} of the saved variant or None for the product)
+WISHLIST = [
+    ("chloe@example.com", "Merino Wool Throw", None),
+    ("chloe@example.com", "Classic Hoodie", {"Size": "M", "Colour": "Forest"}),
+    ("chloe@example.com", "Hand-thrown Serving Bowl", None),
+]

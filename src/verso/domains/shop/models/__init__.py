@@ -14,6 +14,7 @@ from verso.domains.shop.models._catalog import (
     variant_value,
 )
 from verso.domains.shop.models._engagement import Review, ReviewVote, WishlistItem
+from verso.domains.shop.models._imports import ImportRun
 from verso.domains.shop.models._merch import (
     Bundle,
     BundleItem,
@@ -21,6 +22,7 @@ from verso.domains.shop.models._merch import (
     CollectionProduct,
     RelatedProduct,
 )
+from verso.domains.shop.models._search import search_document
 
 __all__ = [
     "Attribute",
@@ -30,6 +32,7 @@ __all__ = [
     "Category",
     "Collection",
     "CollectionProduct",
+    "ImportRun",
     "Product",
     "ProductAttribute",
     "ProductImage",
@@ -40,5 +43,6 @@ __all__ = [
     "Review",
     "ReviewVote",
     "WishlistItem",
+    "search_document",
     "variant_value",
 ]

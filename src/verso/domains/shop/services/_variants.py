@@ -10,6 +10,7 @@ from uuid import UUID
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from verso.domains.shop.models import (
@@ -334,3 +335,93 @@ class VariantService(SQLAlchemyAsyncRepositoryService[ProductVariant]):
         )
         catalog_changed(session)
         return variant
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSpec:
+    """One variant as an integration describes it: attribute names to value labels, plus its fields."""
+
+    options: dict[str, str]
+    sku: str | None = None
+    price_adjustment: int = 0
+    stock: int = 0
+    is_active: bool = True
+
+
+async def replace_variants(
+    session: AsyncSession, product: Product, specs: list[VariantSpec], *, actor: Actor
+) -> None:
+    """Make ``product``'s variants exactly ``specs`` (the JSON API's nested ``variants``).
+
+    Attributes and values are named, and must exist (staff manage them). The values used span the
+    grid as on the staff page; combinations not listed are kept but inactive, with no stock. An empty
+    list removes every variant. Refusals name the entry: ``variants[2].options``."""
+    attributes = {
+        a.name.casefold(): a
+        for a in (await session.scalars(select(Attribute).options(selectinload(Attribute.values)))).all()
+    }
+    errors: dict[str, str] = {}
+    names: set[str] | None = None
+    wanted: dict[frozenset[UUID], VariantSpec] = {}
+    for index, spec in enumerate(specs):
+        field = f"variants[{index}].options"
+        chosen: list[AttributeValue] = []
+        for name, label in spec.options.items():
+            attribute = attributes.get(name.strip().casefold())
+            value = attribute and next(
+                (v for v in attribute.values if v.value.casefold() == label.strip().casefold()), None
+            )
+            if attribute is None:
+                errors[field] = f"No attribute is called “{name}”; add it on the Attributes page first."
+            elif value is None:
+                errors[field] = f"{attribute.name} has no value “{label}”; add it first."
+            else:
+                chosen.append(value)
+        used = {value.attribute_id for value in chosen}
+        if field in errors:
+            continue
+        if not chosen or len(used) != len(chosen):
+            errors[field] = 'Give one value for each attribute, e.g. {"Size": "M"}.'
+        elif names is not None and {str(a) for a in used} != names:
+            errors[field] = "Every variant must name the same attributes."
+        elif frozenset(v.id for v in chosen) in wanted:
+            errors[field] = "Another variant has the same options."
+        else:
+            names = {str(a) for a in used}
+            wanted[frozenset(v.id for v in chosen)] = spec
+        if spec.stock < 0:
+            errors[f"variants[{index}].stock"] = "Must be zero or more."
+    if errors:
+        raise ProductError(errors)
+    choice: dict[UUID, list[UUID]] = {}
+    for key in wanted:
+        for value_id in key:
+            attribute_id = next(a.id for a in attributes.values() if any(v.id == value_id for v in a.values))
+            choice.setdefault(attribute_id, []).append(value_id)
+    service = VariantService(session=session)
+    await service.set_axes(product, choice, actor=actor)
+    variants = (
+        await session.scalars(
+            select(ProductVariant)
+            .where(ProductVariant.product_id == product.id)
+            .options(selectinload(ProductVariant.values))
+        )
+    ).all()
+    for variant in variants:  # free every SKU first, so two variants may swap theirs
+        variant.sku = None
+    await session.flush()
+    for variant in variants:
+        spec = wanted.get(frozenset(v.id for v in variant.values))
+        try:
+            await service.update_variant(
+                variant,
+                sku=spec.sku if spec else None,
+                price_adjustment=spec.price_adjustment if spec else 0,
+                stock=spec.stock if spec else 0,
+                is_active=spec.is_active if spec else False,
+                image_id=variant.image_id,
+                actor=actor,
+            )
+        except ProductError as exc:
+            index = list(wanted).index(frozenset(v.id for v in variant.values)) if spec else 0
+            raise ProductError({f"variants[{index}].{k}": m for k, m in exc.errors.items()}) from exc

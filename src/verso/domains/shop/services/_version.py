@@ -15,6 +15,8 @@ from sqlalchemy import Column, Integer, Table, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from verso.lib.db import read_scalar
+
 catalog_version = Table(
     "shop_catalog_version",
     orm_registry.metadata,
@@ -50,3 +52,9 @@ def _bump(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_FLAG, None)
+
+
+async def current_version() -> int:
+    """The committed catalogue version, read fresh (a few microseconds on SQLite): what caches
+    compare against on every request, so a change in any process shows on the next request."""
+    return await read_scalar("SELECT version FROM shop_catalog_version WHERE id = :id", id=1) or 0

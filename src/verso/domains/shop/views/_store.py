@@ -3,22 +3,37 @@ forms carry every choice, so the shop works without JavaScript; htmx swaps only 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import business_cache
 from verso.domains.shop import storefront
+from verso.domains.shop.cache import storefront_cache
+from verso.domains.shop.models import Product
+from verso.domains.shop.services import (
+    ReviewService,
+    WishlistService,
+    bundle_offers_for,
+    current_version,
+    related_products,
+)
+from verso.lib.caches import VersionedLRU
 from verso.lib.db import DbSession
-from verso.lib.htmx import render
+from verso.lib.htmx import render, wants_fragment
 from verso.settings import get_settings
 
 PUBLIC_SHOP = {"module": "shop", "setup_gate": True}
+# Pages anonymous visitors share: served from the storefront cache (see verso.lib.pagecache).
+CACHED_SHOP = {**PUBLIC_SHOP, "middleware": [storefront_cache.middleware]}
 
 
 def crumbs(trail: list[Any], last: str | None = None) -> list[tuple[str, str | None]]:
@@ -33,56 +48,113 @@ def _canonical(path: str) -> str:
 
 
 async def _listing_page(
-    request: Request[Any, Any, Any], db_session: DbSession, base_url: str, context: dict[str, Any]
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    base_url: str,
+    context: dict[str, Any],
+    scope: storefront.ListingScope | None = None,
 ) -> Any:
-    query = storefront.ListingQuery.from_params(request.query_params, business_cache.current().currency)
-    listing = await storefront.list_products(
-        db_session, query, base_url=base_url, category_ids=context.get("category_ids")
+    scope = scope or storefront.ListingScope()
+    query = storefront.ListingQuery.from_params(
+        request.query_params, business_cache.current().currency, scope.sorts, scope.default_sort
     )
+    listing = await storefront.list_products(db_session, query, base_url=base_url, scope=scope)
     return render(
         request,
         "shop/store/listing.html",
-        {**context, "listing": listing, "sorts": storefront.SORTS, "canonical": _canonical(base_url)},
+        {**context, "listing": listing, "sorts": scope.sorts, "canonical": _canonical(base_url)},
         block="results",
         push_url=listing.url(),
     )
 
 
-@get("/shop", permission=PUBLIC, **PUBLIC_SHOP)
+@get("/shop", permission=PUBLIC, **CACHED_SHOP)
 async def shop_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     return await _listing_page(request, db_session, "/shop", {"title": "Shop", "crumbs": []})
 
 
-@get("/shop/c/{category:str}", permission=PUBLIC, **PUBLIC_SHOP)
+@get("/shop/c/{category:str}", permission=PUBLIC, **CACHED_SHOP)
 async def shop_category(
     request: Request[Any, Any, Any], db_session: DbSession, category: FromPath[str]
 ) -> Any:
     scope = await storefront.category_scope(db_session, category)
     if scope is None:
         raise NotFoundException("No such category.")
-    found, breadcrumb, ids = scope
+    found, breadcrumb, products = scope
     context = {
         "title": found.seo_title or found.name,
         "heading": found.name,
         "description": found.seo_description or found.description,
         "category": found,
         "crumbs": crumbs(breadcrumb),
-        "category_ids": ids,
     }
-    return await _listing_page(request, db_session, f"/shop/c/{found.slug}", context)
+    return await _listing_page(request, db_session, f"/shop/c/{found.slug}", context, products)
 
 
-@get("/shop/p/{product:str}", permission=PUBLIC, **PUBLIC_SHOP)
+@dataclass(frozen=True, slots=True)
+class _SharedProduct:
+    """What the product page shows every visitor alike (the product, the chosen variant, related
+    products, bundles): built once per catalogue version, so signed-in customers, whose pages are
+    never shared, still skip most of the queries."""
+
+    product: Product | None
+    moved: str | None = None
+    page: storefront.ProductPage | None = None
+    related: Any = None
+    bundles: Any = None
+
+
+_shared_products: VersionedLRU[tuple[Any, ...], _SharedProduct] = VersionedLRU(max_entries=2048)
+
+
+async def _shared_product(
+    db_session: AsyncSession, slug: str, chosen: list[UUID], full_page: bool
+) -> _SharedProduct:
+    version = await current_version()
+    key = (slug, tuple(chosen), full_page)
+    shared = _shared_products.get(key, version)
+    if shared is not None:
+        return shared
+    found, moved = await storefront.product_by_slug(db_session, slug)
+    if found is None:
+        shared = _SharedProduct(None, moved)
+    else:
+        page = await storefront.product_page(db_session, found, chosen)
+        related = bundles = None
+        if full_page:  # below the buy box: the variant picker's fragment needs neither
+            related = await related_products(db_session, found.id)
+            bundles = await bundle_offers_for(db_session, found.id)
+        shared = _SharedProduct(found, None, page, related, bundles)
+    _shared_products.put(key, version, shared)
+    return shared
+
+
+@get("/shop/p/{product:str}", permission=PUBLIC, **CACHED_SHOP)
 async def shop_product(request: Request[Any, Any, Any], db_session: DbSession, product: FromPath[str]) -> Any:
-    found, moved = await storefront.product_by_slug(db_session, product)
-    if moved is not None:
+    full_page = not wants_fragment(request)
+    shared = await _shared_product(
+        db_session, product, storefront.chosen_values(request.query_params), full_page
+    )
+    if shared.moved is not None:
         query = request.url.query
         return Redirect(
-            f"/shop/p/{moved}" + (f"?{query}" if query else ""), status_code=HTTP_301_MOVED_PERMANENTLY
+            f"/shop/p/{shared.moved}" + (f"?{query}" if query else ""), status_code=HTTP_301_MOVED_PERMANENTLY
         )
-    if found is None:
+    if shared.product is None or shared.page is None:
         raise NotFoundException("No such product.")
-    page = await storefront.product_page(db_session, found, storefront.chosen_values(request.query_params))
+    found, page = shared.product, shared.page
+    # Reviews and the wishlist button: nothing personal for an anonymous visitor (the page is cached).
+    viewer = request.scope.get("user")
+    variant_id = page.variant.id if page.variant else None
+    saved = viewer is not None and await WishlistService(session=db_session).is_saved(
+        viewer.id, found.id, variant_id
+    )
+    reviews = None
+    if full_page:  # the variant picker's fragment is the buy box only
+        reviews = await ReviewService(session=db_session).section(
+            found.id, user_id=viewer.id if viewer else None
+        )
+    url = _canonical(f"/shop/p/{found.slug}")
     return render(
         request,
         "shop/store/product.html",
@@ -90,10 +162,12 @@ async def shop_product(request: Request[Any, Any, Any], db_session: DbSession, p
             "page": page,
             "product": page.product,
             "crumbs": crumbs(page.breadcrumb, page.product.name),
-            "canonical": _canonical(f"/shop/p/{found.slug}"),
-            "jsonld": storefront.product_jsonld(
-                page, _canonical(f"/shop/p/{found.slug}"), business_cache.current()
-            ),
+            "canonical": url,
+            "jsonld": storefront.product_jsonld(page, url, business_cache.current()),
+            "reviews": reviews,
+            "saved": saved,
+            "related": shared.related,
+            "bundles": shared.bundles,
         },
         block="buy_box",
     )
