@@ -43,10 +43,16 @@ def test_staff_lists_a_product_and_a_visitor_picks_a_variant(
     _attribute(staff, live_server, "Size", "size", "S\nM")
     _attribute(staff, live_server, "Colour", "color", "Red, #cc2222\nBlue, #2233cc")
 
+    staff.goto(f"{live_server}/admin/shop/categories/new")
+    staff.get_by_label("Name").fill("Tees")
+    staff.get_by_role("button", name="Save category").click()
+    expect(staff.get_by_text("“Tees” saved.")).to_be_visible()
+
     staff.goto(f"{live_server}/admin/shop/products/new")
     staff.get_by_label("Name").fill("Journey Tee")
     staff.get_by_label("Price", exact=True).fill("20")
     staff.get_by_label("Status").select_option("active")
+    staff.get_by_label("Category").select_option(label="Tees")
     staff.get_by_role("button", name="Create product").click()
     expect(staff.get_by_text("Product created.")).to_be_visible()
 
@@ -86,11 +92,29 @@ def test_staff_lists_a_product_and_a_visitor_picks_a_variant(
     expect(visitor.locator("#stock")).to_contain_text("Only 3 left")
     expect(visitor).to_have_url(re.compile(r"/shop/p/journey-tee\?v-"))
     visitor.screenshot(path=str(screenshot_dir / "shop-product.png"), full_page=True)
+
+    # A search from the header, misspelt: "Did you mean" leads to the tee, its name marked.
+    header_search = visitor.get_by_role("search").get_by_role("searchbox")
+    header_search.fill("jurney")
+    header_search.press("Enter")
+    expect(visitor).to_have_url(re.compile(r"/shop/search\?q=jurney"))
+    visitor.locator(".search-suggestion").get_by_role("link").click()
+    expect(visitor).to_have_url(re.compile(r"q=journey"))
+    expect(visitor.locator("mark").first).to_have_text(re.compile("journey", re.IGNORECASE))
+    expect(visitor.get_by_role("link", name=re.compile("Journey Tee"))).to_be_visible()
     assert problems == [], problems
 
     # axe is injected as a script, so it runs in a context that bypasses the CSP.
     audit = person(bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
-    for path in ("/", "/shop", "/shop/p/journey-tee", "/shop?stock=1&sort=price_asc"):
+    for path in (
+        "/",
+        "/shop",
+        "/shop/c/tees",
+        "/shop/p/journey-tee",
+        "/shop?stock=1&sort=price_asc",
+        "/shop/search?q=journey",
+        "/shop/search?q=jurney",
+    ):
         audit.goto(f"{live_server}{path}")
         assert run_axe(audit) == [], path
     audit.goto(f"{live_server}/shop")
