@@ -10,7 +10,9 @@ clock alone (a collection's date window).
 Only plain GETs without a session or a flash message are served or stored, only 200 answers without
 a ``Set-Cookie`` of their own are kept, and the visitor's CSRF token is written into the stored page
 on the way out, so forms and htmx requests keep working. Attach it to a route with
-``middleware=[cache.middleware]``; it runs after the app's authentication and CSRF middleware.
+``middleware=[cache.middleware]``. It runs after the app's authentication middleware (so it knows
+whether someone is signed in) but before Litestar's CSRF middleware, so a hit does the CSRF
+middleware's GET work itself: reuse the visitor's token cookie, or issue one.
 """
 
 from __future__ import annotations

@@ -8,3 +8,8 @@ from verso.domains.shop.services import current_version
 from verso.lib.pagecache import PageCache
 
 storefront_cache = PageCache(version=current_version, vary=business_cache.refresh_if_stale)
+# Search result pages get a cache of their own, under the same rules: a stream of one-off searches
+# must not push the shop's product and category pages out of the storefront cache.
+search_cache = PageCache(
+    version=current_version, vary=business_cache.refresh_if_stale, max_bytes=8 * 1024 * 1024
+)

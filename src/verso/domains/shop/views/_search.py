@@ -17,12 +17,12 @@ from litestar.params import FromQuery
 
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import business_cache
-from verso.domains.shop.services import SearchQuery, current_version, search_products, sitemap_xml
+from verso.domains.shop.cache import search_cache
+from verso.domains.shop.services import SearchQuery, search_products, sitemap_xml
 from verso.domains.shop.views._store import PUBLIC_SHOP
 from verso.lib.db import DbSession
 from verso.lib.htmx import render
 from verso.lib.modules import is_enabled
-from verso.lib.pagecache import PageCache
 from verso.settings import get_settings
 
 # Paths that are nobody's business but the signed-in person's (or are internal search results).
@@ -48,11 +48,6 @@ PRIVATE_PATHS = (
     "/shop/search",
 )
 SITE_FILE = {"permission": PUBLIC, "module": None, "exclude_from_csrf": True}
-# Result pages get a cache of their own (same rules as the storefront's): a stream of one-off
-# searches must not push the shop's product and category pages out of the storefront cache.
-search_cache = PageCache(
-    version=current_version, vary=business_cache.refresh_if_stale, max_bytes=8 * 1024 * 1024
-)
 
 
 @get("/shop/search", permission=PUBLIC, middleware=[search_cache.middleware], **PUBLIC_SHOP)
