@@ -422,3 +422,11 @@ def test_migration_indexes_the_products_that_exist(empty_database_url: str) -> N
     assert "shop_search_fts" not in _inspect(empty_database_url, lambda c: sa.inspect(c).get_table_names())
     migrate.upgrade_head(empty_database_url)
     assert _inspect(empty_database_url, found) == 1
+
+
+async def test_a_page_number_that_is_not_ascii_digits_reads_as_page_one(client, admin, db_session) -> None:
+    await make_product(db_session, "Linen mug", status="active")
+    for url in ("/shop/search?q=mug&page=%C2%B2", "/shop?page=%C2%B2", "/shop?page=99999999999"):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert "/shop/p/linen-mug" in response.text, url

@@ -69,7 +69,8 @@ def _param(params: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _int(text: str, default: int) -> int:
+def int_param(text: str, default: int) -> int:
+    """A whole number from a query parameter (ASCII digits, at most 9), else ``default``."""
     text = text.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 9:
         return default
@@ -118,8 +119,8 @@ class TableQuery:
         direction: Direction = "desc" if direction_text == "desc" else "asc"
         if direction_text not in ("asc", "desc"):
             direction = default_direction
-        page = min(max(_int(_param(params, "page"), 1), 1), MAX_PAGE)
-        size = _int(_param(params, "per_page"), per_page)
+        page = min(max(int_param(_param(params, "page"), 1), 1), MAX_PAGE)
+        size = int_param(_param(params, "per_page"), per_page)
         size = min(size if size >= 1 else per_page, max_per_page)
         chosen: dict[str, str] = {}
         for flt in filters:

@@ -38,6 +38,7 @@ from verso.domains.shop.services import (
 )
 from verso.lib import clock
 from verso.lib.money import MoneyError, parse_money
+from verso.lib.tables import int_param
 
 SORTS = {
     "featured": "Featured",
@@ -90,7 +91,7 @@ class ListingQuery:
 
         values = chosen_values(params)
         page_text = _one(params, "page")
-        page = int(page_text) if page_text.isdigit() and len(page_text) < 6 else 1
+        page = int_param(page_text, 1)
         sort = _one(params, "sort")
         raw_min, raw_max = _one(params, "min"), _one(params, "max")
         return cls(

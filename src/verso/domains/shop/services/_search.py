@@ -40,6 +40,7 @@ from verso.domains.shop.services._search_index import apply_pending
 from verso.domains.shop.services._version import current_version
 from verso.lib.caches import on_reset
 from verso.lib.db import dialect_name
+from verso.lib.tables import int_param
 
 PER_PAGE = 24
 MAX_PAGE = 1_000
@@ -73,7 +74,7 @@ class SearchQuery:
         raw, page_text = params.get("q"), params.get("page")
         raw = raw if isinstance(raw, str) else ""
         page_text = page_text if isinstance(page_text, str) else ""
-        page = int(page_text) if page_text.isdigit() and len(page_text) < 6 else 1
+        page = int_param(page_text, 1)
         return cls.parse(raw, page)
 
     @property

@@ -44,7 +44,7 @@ from verso.domains.shop.views._store import PUBLIC_SHOP, crumbs
 from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, form_from, parse_form
 from verso.lib.htmx import is_htmx, redirect, render, toast_header, wants_fragment
-from verso.lib.tables import Column, Filter, TableQuery, paginate
+from verso.lib.tables import Column, Filter, TableQuery, int_param, paginate
 from verso.server.navigation import NavEntry
 
 MODERATE = "shop.reviews.moderate"
@@ -56,10 +56,6 @@ VOTES = {"helpful": True, "not_helpful": False, "none": None}
 def _viewer_id(request: Request[Any, Any, Any]) -> UUID | None:
     user = request.scope.get("user")
     return user.id if user is not None else None
-
-
-def _page_number(raw: str) -> int:
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
 
 
 # ---- reviews on the storefront -------------------------------------------------------------------
@@ -102,7 +98,7 @@ async def reviews_page(
 ) -> Any:
     """A product's approved reviews, ``PER_PAGE`` at a time: "More reviews" appends the next ones."""
     found, moved = await storefront.product_by_slug(db_session, product)
-    number = _page_number(page)
+    number = int_param(page, 1)
     if moved is not None:
         return Redirect(f"/shop/p/{moved}/reviews?page={number}", status_code=HTTP_301_MOVED_PERMANENTLY)
     if found is None:
