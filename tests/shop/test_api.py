@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from tests.api.conftest import bearer, create_key
 from verso.domains.ops.models import BusinessSettings
@@ -620,6 +620,31 @@ async def test_variants_are_created_and_replaced_by_their_options(api, session_m
     # A change that leaves variants out keeps them as they are.
     renamed = await api("patch", f"{URL}/{product_id}", json={"name": "Tee shirt"})
     assert len(renamed.json()["variants"]) == 2
+
+    # Sending the same variants again changes nothing, and the audit log says so.
+    async with session_maker() as db:
+        logged = await db.scalar(select(func.count()).where(AuditLog.action == "shop.variant.updated"))
+    same = await api(
+        "patch",
+        f"{URL}/{product_id}",
+        json={
+            "variants": [
+                {"options": {"Size": "S", "Colour": "Blue"}, "sku": "TEE-S-R", "stock": 1},
+                {"options": {"Size": "S", "Colour": "Red"}, "sku": "TEE-S-R2"},
+            ]
+        },
+    )
+    assert same.status_code == 200
+    async with session_maker() as db:
+        entries = (
+            await db.scalars(
+                select(AuditLog)
+                .where(AuditLog.action == "shop.variant.updated")
+                .order_by(AuditLog.id)
+                .offset(logged)
+            )
+        ).all()
+        assert all(entry.changes == {} for entry in entries), [entry.changes for entry in entries]
 
     cleared = await api("patch", f"{URL}/{product_id}", json={"variants": []})
     assert cleared.status_code == 200 and cleared.json()["variants"] == []

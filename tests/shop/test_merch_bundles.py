@@ -128,6 +128,9 @@ async def test_bundle_rules_and_items(db_session) -> None:
             None, BundleInput(name="X", pricing="fixed", value=-1, starts_at=now, ends_at=now), actor=ACTOR
         )
     assert set(caught.value.errors) == {"value", "ends_at"}
+    with pytest.raises(ProductError) as caught:  # a fixed price of nothing would give the items away
+        await service.save_bundle(None, BundleInput(name="X", pricing="fixed", value=0), actor=ACTOR)
+    assert caught.value.errors == {"value": "Enter a price above zero."}
     created = await service.save_bundle(None, BundleInput(name="Coffee set", value=1500), actor=ACTOR)
     assert created.slug == "coffee-set"
     tee = await make_product(db_session, "Tee", 2000)

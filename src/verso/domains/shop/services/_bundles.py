@@ -249,6 +249,8 @@ class BundleInput:
             errors["pricing"] = "Choose how the bundle is priced."
         elif self.pricing == "percentage" and not 0 < self.value <= FULL:
             errors["value"] = "Enter a percentage above 0 and at most 100."
+        elif self.pricing == "fixed" and self.value <= 0:
+            errors["value"] = "Enter a price above zero."
         elif self.value < 0:
             errors["value"] = "Must be zero or more."
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

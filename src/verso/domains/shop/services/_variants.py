@@ -407,8 +407,14 @@ async def replace_variants(
             .options(selectinload(ProductVariant.values))
         )
     ).all()
-    for variant in variants:  # free every SKU first, so two variants may swap theirs
-        variant.sku = None
+    # Free only the SKUs that move to another variant (so two variants may swap theirs); the others
+    # stay, so their audit entries show real changes only.
+    moving = {spec.sku.casefold() for spec in wanted.values() if spec.sku}
+    for variant in variants:
+        spec = wanted.get(frozenset(v.id for v in variant.values))
+        kept = spec is not None and (spec.sku or "").casefold() == (variant.sku or "").casefold()
+        if variant.sku and variant.sku.casefold() in moving and not kept:
+            variant.sku = None
     await session.flush()
     for variant in variants:
         spec = wanted.get(frozenset(v.id for v in variant.values))
