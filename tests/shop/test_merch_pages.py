@@ -490,3 +490,16 @@ async def test_demo_merchandising(client, db_session) -> None:
     assert page.status_code == 200 and 'type="checkbox" name="item"' in page.text and "Save €" in page.text
     mug = await client.get("/shop/p/stoneware-mug")
     assert "Buy together" in mug.text and "Frequently bought together" in mug.text
+
+
+async def test_a_rule_error_sits_on_its_own_line(admin_client) -> None:
+    """An empty line before a bad one: the message is shown next to the bad condition."""
+    bad = await post_form(
+        admin_client,
+        "/admin/shop/collections",
+        rule_form(rule_condition=["", "tag"], rule_value=["", ""], rule_category=["", ""]),
+    )
+    assert bad.status_code == 422
+    line = re.search(r'<li class="rule-row has-error">.*?</li>', bad.text, re.S)
+    assert line is not None and "Enter a tag." in line.group(0)
+    assert 'value="tag" data-input="text" selected' in line.group(0)

@@ -231,8 +231,10 @@ async def _save(request: Request[Any, Any, Any], db_session: DbSession, collecti
             await db_session.rollback()
             add_errors(form, exc.errors)
     collection = await _collection(db_session, collection_id) if collection_id else None
+    # Rule errors are numbered among the lines that have a condition: show exactly those lines.
+    kept = [row for row in rows if row.condition] or rows[:1]
     return await _edit_page(
-        request, db_session, collection, form, rows, status=HTTP_422_UNPROCESSABLE_ENTITY, preview=True
+        request, db_session, collection, form, kept, status=HTTP_422_UNPROCESSABLE_ENTITY, preview=True
     )
 
 
