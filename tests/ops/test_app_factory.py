@@ -120,3 +120,17 @@ def test_start_up_leaves_heavy_libraries_for_first_use(tmp_path: Path) -> None:
     env = {**os.environ, "VERSO_DATA_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_route_reserving_an_undeclared_action_is_named(app) -> None:
+    """A typo in ``verified_action=`` would silently switch the check off: start-up names it."""
+    from litestar import get
+
+    from verso.server.routing import route_handlers, unknown_verified_actions
+
+    assert unknown_verified_actions(route_handlers(app)) == []
+
+    @get("/typo", permission="shop.products.read", verified_action="shop.reveiws.write", sync_to_thread=False)
+    def typo() -> None: ...
+
+    assert unknown_verified_actions([("/typo", typo)]) == ["/typo (shop.reveiws.write)"]

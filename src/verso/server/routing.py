@@ -46,6 +46,19 @@ def undeclared_permissions(handlers: list[tuple[str, BaseRouteHandler]]) -> list
     )
 
 
+def unknown_verified_actions(handlers: list[tuple[str, BaseRouteHandler]]) -> list[str]:
+    """Route paths whose ``verified_action`` no module declares: a typo would switch the check off,
+    so the app refuses to start."""
+    from verso.lib.modules import known_actions
+
+    known = known_actions()
+    return sorted(
+        f"{path} ({handler.opt['verified_action']})"
+        for path, handler in handlers
+        if handler.opt.get("verified_action") is not None and handler.opt["verified_action"] not in known
+    )
+
+
 def route_handlers(app: Any) -> list[tuple[str, BaseRouteHandler]]:
     found = []
     for route in app.routes:
