@@ -19,6 +19,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.shop.models import Product, ProductVariant
+from verso.domains.shop.services._csv_export import signed_text
 from verso.domains.shop.services._csv_format import (
     PRODUCT_COLUMNS,
     VARIANT_COLUMNS,
@@ -210,7 +211,7 @@ class Planner:
         the current values (or the defaults of a new variant)."""
         base = {
             "sku": (existing.sku or "") if existing else "",
-            "price_adjustment": self._signed(existing.price_adjustment) if existing else "0",
+            "price_adjustment": signed_text(existing.price_adjustment, self.currency) if existing else "0",
             "stock": str(existing.stock) if existing else "0",
             "is_active": to_form_flag(existing.is_active if existing else True),
         }
@@ -245,9 +246,6 @@ class Planner:
             "stock": data.stock,
             "is_active": data.is_active,
         }
-
-    def _signed(self, minor: int) -> str:
-        return ("-" if minor < 0 else "") + to_decimal_text(abs(minor), self.currency)
 
     def _option_rows(
         self, rows: list[Row]
