@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 import time
@@ -79,6 +80,7 @@ class BusinessCache:
     def __init__(self) -> None:
         self._value = Business()
         self._loaded_at = 0.0
+        self._reloading: asyncio.Future[Business] | None = None
 
     def current(self) -> Business:
         return self._value
@@ -92,13 +94,25 @@ class BusinessCache:
         return self._value
 
     async def refresh_if_stale(self) -> Business:
-        """The settings, reloaded first when older than ``CACHE_SECONDS`` (or never loaded)."""
-        if self.is_stale():
-            from verso.lib.db import session_factory
+        """The settings, reloaded first when older than ``CACHE_SECONDS`` (or never loaded).
 
-            async with session_factory()() as db:
-                await self.load(db)
-        return self._value
+        One reload at a time: the requests that find the settings stale together all wait for the
+        same read (under load, each running its own read stalled the event loop for tens of ms)."""
+        if not self.is_stale():
+            return self._value
+        if self._reloading is None:
+            self._reloading = asyncio.ensure_future(self._reload())
+            self._reloading.add_done_callback(self._reloaded)
+        return await asyncio.shield(self._reloading)
+
+    async def _reload(self) -> Business:
+        from verso.lib.db import session_factory
+
+        async with session_factory()() as db:
+            return await self.load(db)
+
+    def _reloaded(self, _future: asyncio.Future[Business]) -> None:
+        self._reloading = None
 
     def set(self, value: Business) -> None:
         self._value = value
@@ -107,6 +121,7 @@ class BusinessCache:
     def reset(self) -> None:
         self._value = Business()
         self._loaded_at = 0.0
+        self._reloading = None
 
 
 business_cache = BusinessCache()
