@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,10 @@ from advanced_alchemy.config import (
     SQLAlchemyAsyncConfig,
 )
 from litestar.di import NamedDependency
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from verso.lib.caches import on_reset
 from verso.settings import Settings, get_settings
@@ -138,11 +138,15 @@ def dialect_name(session: AsyncSession) -> str:
 
 
 _sqlite_reader: sqlite3.Connection | None = None
+_sqlite_reader_engine: Engine | None = None
 
 
 @on_reset
 def _close_reader() -> None:
-    global _sqlite_reader
+    global _sqlite_reader, _sqlite_reader_engine
+    if _sqlite_reader_engine is not None:
+        _sqlite_reader_engine.dispose()
+        _sqlite_reader_engine = None
     if _sqlite_reader is not None:
         _sqlite_reader.close()
         _sqlite_reader = None
@@ -179,6 +183,29 @@ async def read_row(sql: str, **params: Any) -> tuple[Any, ...] | None:
     async with get_engine().connect() as connection:
         row = (await connection.execute(text(sql), params)).first()
     return tuple(row) if row is not None else None
+
+
+def _reader_engine() -> Engine | None:
+    """A synchronous SQLAlchemy engine over :func:`_reader`'s connection, so a Core statement's
+    types (UUIDs, times, JSON) convert as they do through the async engine."""
+    global _sqlite_reader_engine
+    if _sqlite_reader_engine is None:
+        reader = _reader()
+        if reader is None:
+            return None
+        _sqlite_reader_engine = create_engine("sqlite://", creator=lambda: reader, poolclass=StaticPool)
+    return _sqlite_reader_engine
+
+
+async def read_rows(statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
+    """The rows of a small Core read on a hot page (a visitor's own bits of a shared page): on
+    SQLite synchronously, with no thread hop; on PostgreSQL through the pool."""
+    engine = _reader_engine()
+    if engine is not None:
+        with engine.connect() as connection:
+            return connection.execute(statement, params).all()
+    async with get_engine().connect() as connection:
+        return (await connection.execute(statement, params)).all()
 
 
 async def read_scalar(sql: str, **params: Any) -> Any:

@@ -41,6 +41,11 @@ _TOKEN = re.compile(r"[0-9a-f]{128}")  # Litestar's CSRF tokens: 32 random bytes
 _VARYING_HEADERS = (b"hx-request", b"hx-boosted", b"hx-history-restore-request")
 
 
+def varying_headers(scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+    """The request headers that choose between a page and a fragment of it (htmx's)."""
+    return tuple(sorted((name, value) for name, value in scope["headers"] if name in _VARYING_HEADERS))
+
+
 @dataclass(slots=True)
 class _Entry:
     headers: list[tuple[bytes, bytes]]
@@ -107,16 +112,13 @@ class PageCache:
         """The cache key of this request, or None when it must not be served from the cache."""
         if scope["method"] != "GET" or scope.get("user") is not None:
             return None
-        varying = []
         for name, value in scope["headers"]:
             if name == b"cookie" and flash.COOKIE.encode() in value:
                 return None
-            if name in _VARYING_HEADERS:
-                varying.append((name, value))
         return (
             scope["path"],
             scope["query_string"],
-            tuple(sorted(varying)),
+            varying_headers(scope),
             await self._vary() if self._vary else None,
             await self._version(),
         )

@@ -13,6 +13,7 @@ changes the fingerprint, so the next request sees it. PostgreSQL always runs the
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +45,9 @@ class _Known:
 
 
 _known: OrderedDict[str, _Known] = OrderedDict()
+_checking: dict[str, asyncio.Future[CurrentUser | None]] = {}
 on_reset(_known.clear)
+on_reset(_checking.clear)
 
 
 async def _full_check(token: str) -> tuple[CurrentUser | None, datetime | None]:
@@ -67,6 +70,14 @@ async def signed_in(token: str) -> CurrentUser | None:
     if known is not None and known.fingerprint == fingerprint and clock.utcnow() < known.fresh_until:
         _known.move_to_end(digest)
         return known.user
+    checking = _checking.get(digest)
+    if checking is None:  # one full check per session at a time: a tab's burst of requests waits for it
+        checking = _checking[digest] = asyncio.ensure_future(_check_and_remember(token, digest))
+        checking.add_done_callback(lambda _done: _checking.pop(digest, None))
+    return await asyncio.shield(checking)
+
+
+async def _check_and_remember(token: str, digest: str) -> CurrentUser | None:
     user, fresh_until = await _full_check(token)
     fingerprint = await read_row(FINGERPRINT, digest=digest)  # after the check's own writes
     if user is None or fresh_until is None or fingerprint is None:

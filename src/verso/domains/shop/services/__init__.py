@@ -66,6 +66,7 @@ from verso.domains.shop.services._variants import (
     variant_name,
 )
 from verso.domains.shop.services._version import catalog_changed, catalog_version, current_version
+from verso.domains.shop.services._visitor import VisitorState, visitor_state
 from verso.domains.shop.services._wishlist import WishlistEntry, WishlistError, WishlistService
 
 __all__ = [
@@ -107,6 +108,7 @@ __all__ = [
     "Uploader",
     "VariantService",
     "VariantSpec",
+    "VisitorState",
     "VoteChanged",
     "WishlistEntry",
     "WishlistError",
@@ -142,4 +144,5 @@ __all__ = [
     "tree",
     "variant_grid",
     "variant_name",
+    "visitor_state",
 ]

@@ -7,6 +7,7 @@ changing an id. Methods change the session; callers commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -58,22 +59,30 @@ def product_url(slug: str, choice: list[tuple[UUID, UUID]]) -> str:
     return f"/shop/p/{slug}" + (f"?{query}" if query else "")
 
 
+def variant_key(variant_id: UUID | None) -> str:
+    """How a wishlist entry names its variant: "" for the product itself (so it can be unique)."""
+    return str(variant_id) if variant_id else ""
+
+
+def wishlist_match(user_id: Any, product_id: Any, key: Any) -> tuple[Any, ...]:
+    """The conditions that find one person's wishlist entry for a product and ``variant_key``
+    (values, or bind parameters for a statement built once)."""
+    return (
+        WishlistItem.user_id == user_id,
+        WishlistItem.product_id == product_id,
+        WishlistItem.variant_key == key,
+    )
+
+
 class WishlistService(SQLAlchemyAsyncRepositoryService[WishlistItem]):
     class Repo(SQLAlchemyAsyncRepository[WishlistItem]):
         model_type = WishlistItem
 
     repository_type = Repo
 
-    def _mine(self, user_id: UUID, product_id: UUID, variant_id: UUID | None) -> tuple:
-        return (
-            WishlistItem.user_id == user_id,
-            WishlistItem.product_id == product_id,
-            WishlistItem.variant_key == (str(variant_id) if variant_id else ""),
-        )
-
     async def is_saved(self, user_id: UUID, product_id: UUID, variant_id: UUID | None) -> bool:
         found = await self.repository.session.scalar(
-            select(WishlistItem.id).where(*self._mine(user_id, product_id, variant_id))
+            select(WishlistItem.id).where(*wishlist_match(user_id, product_id, variant_key(variant_id)))
         )
         return found is not None
 
@@ -99,7 +108,7 @@ class WishlistService(SQLAlchemyAsyncRepositoryService[WishlistItem]):
                 user_id=user_id,
                 product_id=product_id,
                 variant_id=variant_id,
-                variant_key=str(variant_id) if variant_id else "",
+                variant_key=variant_key(variant_id),
             )
         )
         try:
@@ -110,7 +119,7 @@ class WishlistService(SQLAlchemyAsyncRepositoryService[WishlistItem]):
     async def remove(self, user_id: UUID, product_id: UUID, variant_id: UUID | None) -> bool:
         """Unsave a product (or variant) from its page; ``False`` when it was not saved."""
         removed = await self.repository.session.execute(
-            delete(WishlistItem).where(*self._mine(user_id, product_id, variant_id))
+            delete(WishlistItem).where(*wishlist_match(user_id, product_id, variant_key(variant_id)))
         )
         return bool(removed.rowcount)  # type: ignore[attr-defined]
 

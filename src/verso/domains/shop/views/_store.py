@@ -3,7 +3,7 @@ forms carry every choice, so the shop works without JavaScript; htmx swaps only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -20,15 +20,17 @@ from verso.domains.shop import storefront
 from verso.domains.shop.cache import storefront_cache
 from verso.domains.shop.models import Product
 from verso.domains.shop.services import (
+    ReviewSection,
     ReviewService,
-    WishlistService,
     bundle_offers_for,
     current_version,
     related_products,
+    visitor_state,
 )
 from verso.lib.caches import VersionedLRU
-from verso.lib.db import DbSession
+from verso.lib.db import DbSession, session_factory
 from verso.lib.htmx import render, wants_fragment
+from verso.lib.personal import Skeleton, render_personal
 from verso.settings import get_settings
 
 PUBLIC_SHOP = {"module": "shop", "setup_gate": True}
@@ -94,47 +96,73 @@ async def shop_category(
 @dataclass(frozen=True, slots=True)
 class _SharedProduct:
     """What the product page shows every visitor alike (the product, the chosen variant, related
-    products, bundles): built once per catalogue version, so signed-in customers, whose pages are
-    never shared, still skip most of the queries."""
+    products, bundles, the first page of reviews): built once per catalogue version, so signed-in
+    customers, whose pages are never shared whole, skip those queries too."""
 
+    version: int
     product: Product | None
     moved: str | None = None
     page: storefront.ProductPage | None = None
     related: Any = None
     bundles: Any = None
+    reviews: ReviewSection | None = None
 
 
 _shared_products: VersionedLRU[tuple[Any, ...], _SharedProduct] = VersionedLRU(max_entries=2048)
+# The signed-in product page, cut at its personal parts (see verso.lib.personal).
+_product_skeletons: VersionedLRU[Any, Skeleton] = VersionedLRU(max_entries=2048)
 
 
-async def _shared_product(
-    db_session: AsyncSession, slug: str, chosen: list[UUID], full_page: bool
-) -> _SharedProduct:
+async def _shared_product(slug: str, chosen: list[UUID], full_page: bool) -> _SharedProduct:
+    """From the cache, or read in a session of its own (most requests need no session at all)."""
     version = await current_version()
     key = (slug, tuple(chosen), full_page)
     shared = _shared_products.get(key, version)
-    if shared is not None:
-        return shared
-    found, moved = await storefront.product_by_slug(db_session, slug)
-    if found is None:
-        shared = _SharedProduct(None, moved)
-    else:
-        page = await storefront.product_page(db_session, found, chosen)
-        related = bundles = None
-        if full_page:  # below the buy box: the variant picker's fragment needs neither
-            related = await related_products(db_session, found.id)
-            bundles = await bundle_offers_for(db_session, found.id)
-        shared = _SharedProduct(found, None, page, related, bundles)
-    _shared_products.put(key, version, shared)
+    if shared is None:
+        async with session_factory()() as db_session:
+            shared = await _read_shared_product(db_session, version, slug, chosen, full_page)
+        _shared_products.put(key, version, shared)
     return shared
 
 
+async def _read_shared_product(
+    db_session: AsyncSession, version: int, slug: str, chosen: list[UUID], full_page: bool
+) -> _SharedProduct:
+    found, moved = await storefront.product_by_slug(db_session, slug)
+    if found is None:
+        return _SharedProduct(version, None, moved)
+    page = await storefront.product_page(db_session, found, chosen)
+    related = bundles = reviews = None
+    if full_page:  # below the buy box: the variant picker's fragment needs none of them
+        related = await related_products(db_session, found.id)
+        bundles = await bundle_offers_for(db_session, found.id)
+        reviews = await ReviewService(session=db_session).section(found.id, user_id=None)
+    return _SharedProduct(version, found, None, page, related, bundles, reviews)
+
+
+def _product_context(request: Request[Any, Any, Any], shared: _SharedProduct) -> dict[str, Any]:
+    page = shared.page
+    assert page is not None
+    url = _canonical(f"/shop/p/{page.product.slug}")
+    return {
+        "page": page,
+        "product": page.product,
+        "crumbs": crumbs(page.breadcrumb, page.product.name),
+        "canonical": url,
+        "jsonld": storefront.product_jsonld(page, url, business_cache.current()),
+        "reviews": shared.reviews,
+        "saved": False,
+        "related": shared.related,
+        "bundles": shared.bundles,
+    }
+
+
 @get("/shop/p/{product:str}", permission=PUBLIC, **CACHED_SHOP)
-async def shop_product(request: Request[Any, Any, Any], db_session: DbSession, product: FromPath[str]) -> Any:
+async def shop_product(request: Request[Any, Any, Any], product: FromPath[str]) -> Any:
+    """The product page. Anonymous visitors share it whole (page cache); a signed-in customer gets
+    the shared skeleton with their own wishlist button, review and votes filled in."""
     full_page = not wants_fragment(request)
-    shared = await _shared_product(
-        db_session, product, storefront.chosen_values(request.query_params), full_page
-    )
+    shared = await _shared_product(product, storefront.chosen_values(request.query_params), full_page)
     if shared.moved is not None:
         query = request.url.query
         return Redirect(
@@ -142,33 +170,29 @@ async def shop_product(request: Request[Any, Any, Any], db_session: DbSession, p
         )
     if shared.product is None or shared.page is None:
         raise NotFoundException("No such product.")
-    found, page = shared.product, shared.page
-    # Reviews and the wishlist button: nothing personal for an anonymous visitor (the page is cached).
+    template = "shop/store/product.html"
     viewer = request.scope.get("user")
-    variant_id = page.variant.id if page.variant else None
-    saved = viewer is not None and await WishlistService(session=db_session).is_saved(
-        viewer.id, found.id, variant_id
+    if viewer is None:
+        return render(request, template, _product_context(request, shared), block="buy_box")
+    page, reviews = shared.page, shared.reviews
+    state = await visitor_state(
+        viewer.id,
+        page.product.id,
+        page.variant.id if page.variant else None,
+        [review.id for review in reviews.reviews] if reviews else [],
     )
-    reviews = None
-    if full_page:  # the variant picker's fragment is the buy box only
-        reviews = await ReviewService(session=db_session).section(
-            found.id, user_id=viewer.id if viewer else None
-        )
-    url = _canonical(f"/shop/p/{found.slug}")
-    return render(
+    mine = {
+        "saved": state.saved,
+        "reviews": replace(reviews, own=state.own_review, votes=state.votes) if reviews else None,
+    }
+    return render_personal(
         request,
-        "shop/store/product.html",
-        {
-            "page": page,
-            "product": page.product,
-            "crumbs": crumbs(page.breadcrumb, page.product.name),
-            "canonical": url,
-            "jsonld": storefront.product_jsonld(page, url, business_cache.current()),
-            "reviews": reviews,
-            "saved": saved,
-            "related": shared.related,
-            "bundles": shared.bundles,
-        },
+        template,
+        mine,
+        shared=lambda: _product_context(request, shared),
+        skeletons=_product_skeletons,
+        key=(request.url.path, request.url.query, business_cache.current()),
+        version=shared.version,
         block="buy_box",
     )
 
