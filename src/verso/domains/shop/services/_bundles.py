@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from verso.domains.shop.models import Bundle, BundleItem, Product, ProductImage, ProductVariant
 from verso.domains.shop.models._merch import BUNDLE_PRICING
+from verso.domains.shop.pricing import FULL, share
 from verso.domains.shop.services._collections import live_clause
 from verso.domains.shop.services._products import ProductError, ProductService
 from verso.domains.shop.services._variants import effective_price
@@ -31,7 +32,6 @@ from verso.lib.audit import Actor, audit, diff
 from verso.lib.slugs import is_slug, unique_slug
 
 MAX_QUANTITY = 999
-FULL = 10_000  # basis points in 100%
 
 
 # ---- the price rule -------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def bundle_price(pricing: str, value: int, lines: Iterable[Line]) -> BundlePrice
         required = sum(line.total for line in chosen if not line.optional)
         price = min(value, required) + (total - required)
     elif pricing == "percentage":
-        price = total - (total * min(value, FULL) + FULL // 2) // FULL
+        price = total - share(total, min(value, FULL))
     elif pricing == "amount":
         price = total - value
     else:

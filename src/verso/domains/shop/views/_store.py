@@ -140,7 +140,7 @@ async def _read_shared_product(
     return _SharedProduct(version, found, None, page, related, bundles, reviews)
 
 
-def _product_context(request: Request[Any, Any, Any], shared: _SharedProduct) -> dict[str, Any]:
+def _product_context(shared: _SharedProduct) -> dict[str, Any]:
     page = shared.page
     assert page is not None
     url = _canonical(f"/shop/p/{page.product.slug}")
@@ -173,7 +173,7 @@ async def shop_product(request: Request[Any, Any, Any], product: FromPath[str]) 
     template = "shop/store/product.html"
     viewer = request.scope.get("user")
     if viewer is None:
-        return render(request, template, _product_context(request, shared), block="buy_box")
+        return render(request, template, _product_context(shared), block="buy_box")
     page, reviews = shared.page, shared.reviews
     state = await visitor_state(
         viewer.id,
@@ -189,7 +189,7 @@ async def shop_product(request: Request[Any, Any, Any], product: FromPath[str]) 
         request,
         template,
         mine,
-        shared=lambda: _product_context(request, shared),
+        shared=lambda: _product_context(shared),
         skeletons=_product_skeletons,
         key=(request.url.path, request.url.query, business_cache.current()),
         version=shared.version,
