@@ -9,7 +9,7 @@ routes = [*views.routes, *api.routes]
 module = Module(
     "shop",
     "Shop",
-    "Products, categories and the online storefront",
+    "Products, the online storefront, checkout and orders",
     actions={
         "shop.reviews.write": "Write reviews",
         "shop.reviews.vote": "Vote on reviews",

@@ -13,6 +13,7 @@ from verso.domains.shop.models._catalog import (
     ProductVariant,
     variant_value,
 )
+from verso.domains.shop.models._cart import Cart, CartItem
 from verso.domains.shop.models._engagement import Review, ReviewVote, WishlistItem
 from verso.domains.shop.models._imports import ImportRun
 from verso.domains.shop.models._merch import (
@@ -22,16 +23,24 @@ from verso.domains.shop.models._merch import (
     CollectionProduct,
     RelatedProduct,
 )
+from verso.domains.shop.models._promotions import Discount, DiscountUsage, GiftCard, GiftCardEntry
 from verso.domains.shop.models._search import search_document
+from verso.domains.shop.models._shipping import ShippingRate, ShippingZone, ShopSettings, TaxRate
 
 __all__ = [
     "Attribute",
     "AttributeValue",
     "Bundle",
     "BundleItem",
+    "Cart",
+    "CartItem",
     "Category",
     "Collection",
     "CollectionProduct",
+    "Discount",
+    "DiscountUsage",
+    "GiftCard",
+    "GiftCardEntry",
     "ImportRun",
     "Product",
     "ProductAttribute",
@@ -42,6 +51,10 @@ __all__ = [
     "RelatedProduct",
     "Review",
     "ReviewVote",
+    "ShippingRate",
+    "ShippingZone",
+    "ShopSettings",
+    "TaxRate",
     "WishlistItem",
     "search_document",
     "variant_value",

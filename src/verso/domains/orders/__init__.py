@@ -1,0 +1,10 @@
+"""Orders: checkout, payments (Stripe and offline), stock holds, orders with shipments, refunds and
+a timeline, customer order history, digital downloads and subscriptions."""
+
+from verso.domains.shop import module  # one switch: a shop that sells also takes orders
+
+routes: list = []
+listeners: list = []
+jobs: list = []
+
+__all__ = ["jobs", "listeners", "module", "routes"]
