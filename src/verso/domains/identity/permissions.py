@@ -29,11 +29,15 @@ CATALOGUE: dict[str, str] = {
     "shop.products.write": "Create, edit and delete products, their variants and pictures",
     "shop.catalog.write": "Edit categories, attributes, collections, bundles and related products",
     "shop.reviews.moderate": "Approve, reject and reply to product reviews",
+    "shop.promotions.write": "Create and edit discounts, issue and adjust gift cards",
+    "shop.settings.write": "Edit shipping zones and rates, tax rates and checkout settings",
+    "orders.read": "See orders, customers' subscriptions and the order export",
+    "orders.write": "Mark orders paid, ship, cancel and refund them, add notes",
 }
 
 DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("Full access to everything", ["*"]),
-    "commercial": ("Sales and CRM", [STAFF, "identity.users.read", "shop.products.read"]),
+    "commercial": ("Sales and CRM", [STAFF, "identity.users.read", "shop.products.read", "orders.read"]),
     "blogger": ("Content creation", [STAFF]),
     "employee": ("Employee portal", [STAFF]),
     "user": ("Customer", []),

@@ -1,9 +1,10 @@
 """Orders: checkout, payments (Stripe and offline), stock holds, orders with shipments, refunds and
 a timeline, customer order history, digital downloads and subscriptions."""
 
+from verso.domains.orders import views
 from verso.domains.shop import module  # one switch: a shop that sells also takes orders
 
-routes: list = []
+routes = [*views.routes]
 listeners: list = []
 jobs: list = []
 

@@ -2,12 +2,17 @@
 
 from verso.domains.shop.views import (
     _catalog,
+    _discounts,
     _engagement,
+    _gift_cards,
     _merch,
     _product_parts,
     _products,
     _search,
+    _shipping,
+    _shop_settings,
     _store,
+    _taxes,
     _transfer,
 )
 
@@ -19,6 +24,11 @@ routes = [
     *_engagement.routes,
     *_search.routes,
     *_transfer.routes,
+    *_discounts.routes,
+    *_gift_cards.routes,
+    *_shipping.routes,
+    *_taxes.routes,
+    *_shop_settings.routes,
     *_store.routes,
 ]
 

@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the module's author this session."""
+
+routes: list = []
