@@ -102,6 +102,7 @@ class OrderLine(UUIDv7AuditBase):
     is_digital: Mapped[bool] = mapped_column(Boolean, default=False)
     digital_file_digest: Mapped[str | None] = mapped_column(String(64))
     is_gift_card: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, str]] = mapped_column(JsonB, default=dict)  # a gift card's recipient
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     restocked_quantity: Mapped[int] = mapped_column(Integer, default=0)

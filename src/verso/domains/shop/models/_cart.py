@@ -46,4 +46,6 @@ class CartItem(UUIDv7AuditBase):
     bundle_id: Mapped[UUID | None] = mapped_column(ForeignKey("shop_bundle.id", ondelete="CASCADE"))
     bundle_items: Mapped[list[str]] = mapped_column(JsonB, default=list)  # chosen optional item ids
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+    # A gift card's recipient: {"recipient_email", "recipient_name", "sender_name", "message"}.
+    details: Mapped[dict[str, str]] = mapped_column(JsonB, default=dict)
     seen_price: Mapped[int] = mapped_column(Integer, default=0)

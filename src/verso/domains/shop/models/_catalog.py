@@ -77,6 +77,8 @@ class Product(UUIDv7AuditBase):
     is_digital: Mapped[bool] = mapped_column(Boolean, default=False)
     digital_file_digest: Mapped[str | None] = mapped_column(String(64))
     is_subscription: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Sold as store credit: paying for it issues a gift card of the line's price to the recipient.
+    is_gift_card: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     stripe_price_id: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
     seo_title: Mapped[str] = mapped_column(String(200), default="")
