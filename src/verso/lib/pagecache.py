@@ -7,7 +7,8 @@ the catalogue version). A change anywhere bumps the version, so the next request
 renders again: the cache can only be stale for ``ttl`` seconds about things that change with the
 clock alone (a collection's date window).
 
-Only plain GETs without a session or a flash message are served or stored, only 200 answers without
+Only plain GETs without a session or a personal cookie (:func:`personal_cookie`: a flash message, a
+guest cart) are served or stored, only 200 answers without
 a ``Set-Cookie`` of their own are kept, and the visitor's CSRF token is written into the stored page
 on the way out, so forms and htmx requests keep working. Attach it to a route with
 ``middleware=[cache.middleware]``. It runs after the app's authentication middleware (so it knows
@@ -39,6 +40,13 @@ from verso.lib.cookies import cookie_value
 PLACEHOLDER = b"\x00csrf\x00"
 _TOKEN = re.compile(r"[0-9a-f]{128}")  # Litestar's CSRF tokens: 32 random bytes and an HMAC, in hex
 _VARYING_HEADERS = (b"hx-request", b"hx-boosted", b"hx-history-restore-request")
+_PERSONAL_COOKIES: set[bytes] = {flash.COOKIE.encode() + b"="}
+
+
+def personal_cookie(name: str) -> None:
+    """Declare a cookie that makes a visitor's pages their own (a flash message, a guest cart):
+    a request carrying it is neither served from nor stored in the cache."""
+    _PERSONAL_COOKIES.add(name.encode() + b"=")
 
 
 def varying_headers(scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
@@ -113,7 +121,7 @@ class PageCache:
         if scope["method"] != "GET" or scope.get("user") is not None:
             return None
         for name, value in scope["headers"]:
-            if name == b"cookie" and flash.COOKIE.encode() in value:
+            if name == b"cookie" and any(cookie in value for cookie in _PERSONAL_COOKIES):
                 return None
         return (
             scope["path"],

@@ -15,7 +15,7 @@ slot, and each request's own token is written in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +32,35 @@ from verso.lib.caches import VersionedLRU
 from verso.lib.htmx import VARY, Page, wants_fragment
 from verso.lib.pagecache import varying_headers
 
+VisitorLoader = Callable[[Request[Any, Any, Any]], Awaitable[dict[str, Any]]]
+_loaders: list[VisitorLoader] = []
+_VISITOR = "verso_visitor"
 HOLE = "\x00personal\x00"
 CSRF_SLOT = "\x00csrf\x00"
 _HOLES = "_personal_holes"
+
+
+def add_visitor_loader(loader: VisitorLoader) -> None:
+    """Register what every page's personal parts need about the visitor (e.g. the cart badge's
+    count). A loader returns ``{}`` fast when the request has nothing of its own (no session, no
+    cookie), so anonymous pages pay nothing."""
+    if loader not in _loaders:
+        _loaders.append(loader)
+
+
+async def load_visitor(request: Request[Any, Any, Any]) -> None:
+    """Run the loaders before the handler (the app's ``before_request``); pages read the result
+    through :func:`visitor_data` in their context."""
+    if not _loaders or request.method not in ("GET", "POST"):
+        return
+    data: dict[str, Any] = {}
+    for loader in _loaders:
+        data.update(await loader(request))
+    request.scope.setdefault("state", {})[_VISITOR] = data
+
+
+def visitor_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return request.scope.get("state", {}).get(_VISITOR) or {}
 
 
 @pass_context

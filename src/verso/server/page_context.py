@@ -8,6 +8,7 @@ from litestar import Request
 
 from verso.lib import flash
 from verso.lib.htmx import is_htmx
+from verso.lib.personal import visitor_data
 from verso.server import navigation
 from verso.settings import get_settings
 
@@ -26,4 +27,5 @@ def page_context(request: Request) -> dict[str, Any]:
         "flashes": flashes,
         "is_htmx": is_htmx(request),
         "admin_nav": navigation.for_request(request.url.path, user, business.enabled_modules),
+        "visitor": visitor_data(request),
     }

@@ -25,6 +25,7 @@ from verso.lib.db import provide_db_session
 from verso.lib.events import bus
 from verso.lib.htmx import add_context_processor
 from verso.lib.modules import register_module
+from verso.lib.personal import load_visitor
 from verso.server.errors import handle_exception
 from verso.server.observability import configure_logging
 from verso.server.page_context import page_context
@@ -37,11 +38,13 @@ log = logging.getLogger("verso")
 YEAR = 365 * 24 * 3600
 
 
-async def refresh_business(request: Request) -> None:
-    """Keep the cached business settings fresh (a query at most every few seconds)."""
+async def before_request(request: Request) -> None:
+    """Keep the cached business settings fresh (a query at most every few seconds), then load what
+    the page's personal parts need about the visitor (lib.personal's loaders)."""
     from verso.domains.ops.services import business_cache
 
     await business_cache.refresh_if_stale()
+    await load_visitor(request)
 
 
 @contextlib.asynccontextmanager
@@ -111,7 +114,7 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         app_config.middleware = [AuthMiddleware(), *app_config.middleware]
         app_config.guards.append(permission_guard)
         app_config.exception_handlers[Exception] = handle_exception
-        app_config.before_request = refresh_business
+        app_config.before_request = before_request
         app_config.lifespan.append(background_worker)
         app_config.request_max_body_size = settings.max_body_bytes
         app_config.debug = False

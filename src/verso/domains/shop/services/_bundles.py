@@ -160,13 +160,13 @@ async def _offers(
     images = await ProductService(session=session).primary_images(list(product_ids))
     offers = []
     for bundle in bundles:
-        lines = _lines(bundle, products, variants, images, (chosen or {}).get(bundle.id))
+        lines = offer_lines(bundle, products, variants, images, (chosen or {}).get(bundle.id))
         if lines is not None:
             offers.append(BundleOffer(bundle, lines))
     return offers
 
 
-def _lines(
+def offer_lines(
     bundle: Bundle,
     products: dict[UUID, Product],
     variants: dict[UUID, ProductVariant],

@@ -1,6 +1,7 @@
 """The shop's HTML pages: staff screens under /admin/shop and the public storefront."""
 
 from verso.domains.shop.views import (
+    _cart,
     _catalog,
     _discounts,
     _engagement,
@@ -30,6 +31,7 @@ routes = [
     *_taxes.routes,
     *_shop_settings.routes,
     *_store.routes,
+    *_cart.routes,
 ]
 
 __all__ = ["routes"]
