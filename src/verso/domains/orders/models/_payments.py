@@ -26,6 +26,8 @@ class Payment(UUIDv7AuditBase):
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     redirect_url: Mapped[str] = mapped_column(Text, default="")
+    # Offline methods: what the customer is told, {"text": ..., "details": [[label, value], ...]}.
+    instructions: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 

@@ -1,8 +1,8 @@
 """cart checkout orders
 
-Revision ID: e28ad5888450
+Revision ID: 57962cfaa3d1
 Revises: c58f3a91d6e3
-Create Date: 2026-11-22 11:46:58.716364
+Create Date: 2026-11-22 11:52:19.137185
 
 """
 
@@ -42,7 +42,7 @@ sa.TOTPSecret = TOTPSecret
 sa.OneTimeCode = OneTimeCode
 
 # revision identifiers, used by Alembic.
-revision = 'e28ad5888450'
+revision = '57962cfaa3d1'
 down_revision = 'c58f3a91d6e3'
 branch_labels = None
 depends_on = None
@@ -423,6 +423,7 @@ def schema_upgrades() -> None:
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('redirect_url', sa.Text(), nullable=False),
+    sa.Column('instructions', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'cockroachdb').with_variant(sa.ORA_JSONB(), 'oracle').with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('expires_at', sa.DateTimeUTC(timezone=True), nullable=True),
     sa.Column('sa_orm_sentinel', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTimeUTC(timezone=True), nullable=False),
