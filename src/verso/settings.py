@@ -72,6 +72,20 @@ class Settings:
     mail_from: str = _setting(
         "", "Sender address. Empty: the business contact email, else `verso@localhost`."
     )
+    stripe_secret_key: str = _setting(
+        "", "Stripe secret key. Empty (or no webhook secret): no card payments."
+    )
+    stripe_publishable_key: str = _setting(
+        "", "Stripe publishable key (only pages embedding Stripe.js need it)."
+    )
+    stripe_webhook_secret: str = _setting(
+        "", "Signing secret of the `/webhooks/stripe` endpoint (`whsec_...`)."
+    )
+    stripe_api_base: str = _setting(
+        "https://api.stripe.com", "Stripe's API address (tests use a local stand-in)."
+    )
+    stripe_timeout_seconds: float = _setting(20.0, "Seconds before a Stripe API call is abandoned.")
+    stripe_max_network_retries: int = _setting(2, "Retries of a Stripe call that failed on the network.")
 
     @property
     def effective_database_url(self) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.shop.models import Category, Collection, CollectionProduct, Product
 from verso.domains.shop.models._merch import COLLECTION_SORTS
-from verso.domains.shop.services._collection_rules import is_valid_rule, rules_clause
+from verso.domains.shop.services._collection_rules import collection_clause, is_valid_rule, rules_clause
 from verso.domains.shop.services._products import ProductError, clean_tags
 from verso.domains.shop.services._version import catalog_changed
 from verso.lib import clock
@@ -337,3 +337,21 @@ async def find_products(
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def collections_of(
+    session: AsyncSession, product_ids: Sequence[UUID], collection_ids: Sequence[UUID]
+) -> dict[UUID, frozenset[UUID]]:
+    """Which of ``collection_ids`` each product belongs to now (manual or smart): what a discount
+    for given collections needs. One query per collection asked about, none when none are."""
+    found: dict[UUID, set[UUID]] = {product_id: set() for product_id in product_ids}
+    if not product_ids or not collection_ids:
+        return {product_id: frozenset() for product_id in product_ids}
+    collections = (await session.scalars(select(Collection).where(Collection.id.in_(collection_ids)))).all()
+    for collection in collections:
+        members = await session.scalars(
+            select(Product.id).where(Product.id.in_(product_ids), collection_clause(collection))
+        )
+        for product_id in members:
+            found[product_id].add(collection.id)
+    return {product_id: frozenset(ids) for product_id, ids in found.items()}

@@ -1,0 +1,280 @@
+"""Checkout, step by step: contact, delivery address, shipping rate, codes, then pay. What the
+customer has entered is kept on a :class:`CheckoutDraft` per cart, so a failed step or a reload loses
+nothing, and every page is priced afresh from the cart (``_pricing``).
+
+Paying places the order (``_placing``) and starts the payment (``_payments``): offline methods end
+on the order's confirmation page, Stripe sends the customer to its page and the webhook marks the
+order paid. Returning from Stripe unpaid and paying again releases the first attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verso.domains.orders.models import CheckoutDraft, Order, SavedAddress
+from verso.domains.orders.services._addresses import (
+    AddressError,
+    address_dict,
+    save_address,
+    saved_address,
+    saved_addresses,
+    validate_address,
+)
+from verso.domains.orders.services._lifecycle import confirm_offline, load_order, mark_paid
+from verso.domains.orders.services._payments import payment_providers, start_payment
+from verso.domains.orders.services._placing import (
+    CheckoutError,
+    Placement,
+    check_ready,
+    place_order,
+    release_unpaid,
+)
+from verso.domains.orders.services._pricing import PricedCart, price_cart
+from verso.domains.shop.services._cart import (
+    Cart,
+    CartOwner,
+    acknowledge_prices,
+    find_cart,
+    set_codes,
+    view_cart,
+)
+from verso.domains.shop.services._discounts import normalise_discount_code, pricing_discounts
+from verso.domains.shop.services._gift_cards import normalise_gift_card_code, pricing_gift_cards
+from verso.lib import clock
+from verso.lib.forms import FormState
+from verso.lib.payments import PaymentError, PaymentProvider, PaymentStart
+
+STEPS = ("contact", "address", "shipping", "pay")
+MAX_CODES = 5
+
+
+@dataclass
+class CheckoutState:
+    owner: CartOwner
+    cart: Cart
+    draft: CheckoutDraft
+    priced: PricedCart
+    providers: list[PaymentProvider]
+    addresses: list[SavedAddress]
+    customer_email: str
+
+    @property
+    def email(self) -> str:
+        return self.customer_email or self.draft.email
+
+    @property
+    def step(self) -> str:
+        """The first step still to do."""
+        if not self.email:
+            return "contact"
+        if self.priced.totals.needs_shipping and not self.draft.shipping_address:
+            return "address"
+        if self.priced.totals.needs_shipping and self.priced.totals.shipping is None:
+            return "shipping"
+        return "pay"
+
+    def done(self, step: str) -> bool:
+        return STEPS.index(step) < STEPS.index(self.step)
+
+
+async def _draft(session: AsyncSession, cart: Cart) -> CheckoutDraft:
+    draft = await session.scalar(select(CheckoutDraft).where(CheckoutDraft.cart_id == cart.id))
+    if draft is None:
+        draft = CheckoutDraft(cart_id=cart.id)
+        session.add(draft)
+        await session.flush()
+    return draft
+
+
+async def load_checkout(
+    session: AsyncSession, owner: CartOwner, *, customer_email: str = ""
+) -> CheckoutState | None:
+    """Everything a checkout page shows, priced now; None when there is no cart to check out."""
+    cart = await find_cart(session, owner)
+    if cart is None:
+        return None
+    draft = await _draft(session, cart)
+    view = await view_cart(session, cart)
+    email = customer_email or draft.email
+    priced = await price_cart(
+        session,
+        view,
+        customer_id=owner.customer_id,
+        email=email,
+        address=draft.shipping_address,
+        shipping_rate_id=draft.shipping_rate_id,
+        discount_codes=list(cart.discount_codes or []),
+        gift_card_codes=list(cart.gift_card_codes or []),
+    )
+    providers = (await payment_providers(session)).available()
+    addresses = await saved_addresses(session, owner.customer_id) if owner.customer_id else []
+    return CheckoutState(owner, cart, draft, priced, providers, addresses, customer_email)
+
+
+# ---- the steps ------------------------------------------------------------------------------
+def save_contact(state: CheckoutState, values: Mapping[str, Any]) -> FormState:
+    form = FormState(values={key: str(values.get(key, "")).strip() for key in ("email", "name", "phone")})
+    email = state.customer_email or form.values["email"]
+    if not state.customer_email and ("@" not in email or len(email) > 254 or " " in email):
+        form.add_error("email", "Enter your email address, like name@example.com.")
+    if len(form.values["name"]) > 120:
+        form.add_error("name", "Must be at most 120 characters.")
+    if len(form.values["phone"]) > 40:
+        form.add_error("phone", "Must be at most 40 characters.")
+    if form.valid:
+        state.draft.email = email.lower() if not state.customer_email else state.customer_email
+        state.draft.name, state.draft.phone = form.values["name"], form.values["phone"]
+    return form
+
+
+async def save_delivery_address(
+    session: AsyncSession, state: CheckoutState, values: Mapping[str, Any]
+) -> FormState:
+    """A saved address picked by id, or a typed one (validated; a customer may keep it)."""
+    chosen = str(values.get("saved_address") or "")
+    if chosen and state.owner.customer_id:
+        try:
+            found = await saved_address(session, state.owner.customer_id, UUID(chosen))
+        except ValueError:
+            found = None
+        form = FormState(values=dict(values))
+        if found is None:
+            form.add_error("saved_address", "Choose one of your addresses.")
+            return form
+        state.draft.shipping_address = address_dict(found)
+    else:
+        address, form = validate_address(values)
+        if address is None:
+            return form
+        state.draft.shipping_address = address_dict(address)
+        if state.owner.customer_id and values.get("save_address"):
+            try:
+                await save_address(session, state.owner.customer_id, address)
+            except AddressError as error:
+                form.add_error("save_address", str(error))
+                return form
+    if not state.draft.name:
+        state.draft.name = state.draft.shipping_address.get("name", "")
+    state.draft.shipping_rate_id = None  # rates depend on the address: choose again
+    return form
+
+
+def choose_rate(state: CheckoutState, rate_id: str) -> str | None:
+    try:
+        wanted = UUID(rate_id)
+    except ValueError:
+        return "Choose one of the shipping options."
+    if all(option.rate_id != wanted for option in state.priced.totals.shipping_options):
+        return "This shipping option is not available for this address and cart. Please choose another."
+    state.draft.shipping_rate_id = wanted
+    return None
+
+
+async def apply_code(session: AsyncSession, state: CheckoutState, text: str) -> str | None:
+    """Add a discount code or a gift card code (whichever it is); an error message otherwise. The
+    pricing afterwards says whether a known code applies, and why not."""
+    cart = state.cart
+    discount = normalise_discount_code(text)
+    card = normalise_gift_card_code(text)
+    if not discount:
+        return "Enter a code."
+    codes, cards = list(cart.discount_codes or []), list(cart.gift_card_codes or [])
+    if len(codes) + len(cards) >= MAX_CODES:
+        return f"At most {MAX_CODES} codes per order."
+    if await pricing_gift_cards(session, [card]):
+        if card not in cards:
+            cards.append(card)
+    elif any(d.code == discount for d in await pricing_discounts(session, [discount])):
+        if discount not in codes:
+            codes.append(discount)
+    else:
+        return f"“{text.strip()[:50]}” is not a valid code."
+    await set_codes(session, cart, discount_codes=codes, gift_card_codes=cards)
+    return None
+
+
+async def remove_code(session: AsyncSession, state: CheckoutState, code: str) -> None:
+    cart = state.cart
+    await set_codes(
+        session,
+        cart,
+        discount_codes=[c for c in cart.discount_codes or [] if c != code],
+        gift_card_codes=[c for c in cart.gift_card_codes or [] if c != code],
+    )
+
+
+# ---- paying ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Paid:
+    """Checkout is over: show the order (offline instructions, or paid by gift cards)."""
+
+    order: Order
+
+
+async def _drop_previous_attempt(session: AsyncSession, draft: CheckoutDraft) -> None:
+    if draft.pending_order_id is None:
+        return
+    previous = await load_order(session, draft.pending_order_id)
+    if previous is not None and previous.status == "pending" and previous.payment_provider == "stripe":
+        await release_unpaid(session, previous, reason="The customer started checkout again.")
+    draft.pending_order_id = None
+    await session.commit()
+
+
+async def pay(
+    session: AsyncSession, state: CheckoutState, provider_key: str, note: str = ""
+) -> Paid | PaymentStart:
+    """Place the order and start its payment. Raises :class:`CheckoutError` with the step to fix."""
+    view, draft = state.priced.view, state.draft
+    if view.price_changes:
+        await acknowledge_prices(session, state.cart, view)
+        await session.commit()
+        raise CheckoutError(
+            "Some prices have changed since you added the items: check the new total and confirm again.",
+            "pay",
+        )
+    placement = Placement(
+        customer_id=state.owner.customer_id,
+        email=state.email,
+        name=draft.name,
+        phone=draft.phone,
+        address=draft.shipping_address,
+        provider=provider_key,
+        note=note.strip()[:1000],
+    )
+    check_ready(state.priced, placement, frozenset(p.key for p in state.providers))
+    cart_id = state.cart.id
+    await _drop_previous_attempt(session, draft)
+    try:
+        order = await place_order(session, state.priced, placement, now=clock.utcnow())
+        draft.pending_order_id = order.id
+        if order.amount_due == 0:
+            await mark_paid(session, order, how="gift card", cart_id=cart_id)
+        await session.commit()
+    except CheckoutError:
+        await session.rollback()
+        raise
+    if order.amount_due == 0:
+        return Paid(order)
+    try:
+        started = await start_payment(session, order, provider_key)
+    except PaymentError as exc:
+        await session.rollback()
+        order = await load_order(session, order.id)  # type: ignore[assignment]
+        await release_unpaid(session, order, reason=f"The payment could not start: {exc}")
+        await session.commit()
+        raise CheckoutError(
+            "The payment could not start. Please try again or choose another way to pay.", "pay"
+        ) from exc
+    if provider_key != "stripe":
+        order = await load_order(session, order.id)  # type: ignore[assignment]
+        await confirm_offline(session, order, cart_id=cart_id)
+        await session.commit()
+        return Paid(order)
+    return started

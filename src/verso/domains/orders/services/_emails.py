@@ -1,0 +1,55 @@
+"""The customer's order emails, queued in the outbox with the order's transaction: placed (offline:
+how to pay), paid (the confirmation, with download links), shipped (with tracking) and refunded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verso.domains.ops.services import business_cache
+from verso.domains.orders.models import Order, Payment
+from verso.domains.orders.services._links import order_url
+from verso.domains.orders.services._timeline import record
+from verso.lib.email import send_email
+from verso.lib.money import format_money
+
+SUBJECTS = {
+    "placed": "Your order {number}: how to pay",
+    "paid": "Order {number} confirmed",
+    "shipped": "Order {number} is on its way",
+    "refunded": "Order {number}: refund of {amount}",
+}
+
+
+def _money(order: Order, amount: int) -> str:
+    return format_money(amount, order.currency, business_cache.current().locale)
+
+
+async def send_order_email(session: AsyncSession, order: Order, kind: str, **extra: Any) -> None:
+    business = business_cache.current()
+    refund = extra.get("refund")
+    context: dict[str, Any] = {
+        "order": order,
+        "business_name": business.name,
+        "name": order.name or order.email,
+        "link": order_url(order.number),
+        "lines": [
+            (line.quantity, line.name, line.variant_name, _money(order, line.total)) for line in order.lines
+        ],
+        "total": _money(order, order.total),
+        "amount_due": _money(order, order.amount_due),
+        "shipment": extra.get("shipment"),
+        "refund_amount": _money(order, refund.amount) if refund else "",
+        "downloads": [(token.filename, raw) for token, raw in extra.get("downloads") or []],
+        "instructions": None,
+    }
+    if kind == "placed":
+        payment = await session.scalar(
+            select(Payment).where(Payment.order_id == order.id).order_by(Payment.created_at.desc())
+        )
+        context["instructions"] = payment.instructions if payment else None
+    subject = SUBJECTS[kind].format(number=order.number, amount=context["refund_amount"])
+    await send_email(session, to=order.email, subject=subject, template=f"orders/{kind}", context=context)
+    record(session, order, "email", f"Emailed the customer: {subject}.", internal=True)

@@ -1,0 +1,119 @@
+"""A cart priced for checkout: maps the cart, the customer and the shop's set-up (discounts, gift
+cards, shipping zones, tax rates, settings) onto ``shop.pricing`` and runs it. Every figure a
+checkout page or an order shows comes from here, so the page and the order always agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verso.domains.ops.services import business_cache
+from verso.domains.orders.models import Order
+from verso.domains.shop import pricing
+from verso.domains.shop.services._cart import CartLineView, CartView
+from verso.domains.shop.services._collections import collections_of
+from verso.domains.shop.services._discounts import discount_uses, pricing_discounts
+from verso.domains.shop.services._gift_cards import pricing_gift_cards
+from verso.domains.shop.services._shipping import pricing_zones
+from verso.domains.shop.services._shop_settings import CheckoutSettings, checkout_settings
+from verso.domains.shop.services._tax_rates import pricing_tax_rates
+from verso.lib import clock
+from verso.lib.money import format_money
+
+PAID_STATUSES = ("paid", "processing", "shipped", "delivered")
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    """``lines[i]`` prices ``view.lines[i]``."""
+
+    view: CartView
+    lines: tuple[pricing.CartLine, ...]
+    totals: pricing.Totals
+    settings: CheckoutSettings
+    currency: str
+
+    @property
+    def refusals(self) -> tuple[pricing.Refusal, ...]:
+        return self.totals.refusals
+
+
+def format_for(currency: str) -> partial[str]:
+    """Amounts in customer-facing messages, in the business's currency and locale."""
+    return partial(format_money, currency=currency, locale=business_cache.current().locale)
+
+
+async def paid_orders(session: AsyncSession, *, customer_id: UUID | None, email: str) -> int:
+    """How many paid orders the customer (or, for a guest, the email) has: new or returning."""
+    owner = [func.lower(Order.email) == email.strip().lower()] if email else []
+    if customer_id is not None:
+        owner.append(Order.customer_id == customer_id)
+    if not owner:
+        return 0
+    stmt = select(func.count()).where(or_(*owner), Order.status.in_(PAID_STATUSES))
+    return int(await session.scalar(stmt) or 0)
+
+
+def _cart_line(line: CartLineView, collections: dict[UUID, frozenset[UUID]]) -> pricing.CartLine:
+    product_id = line.item.bundle_id or line.item.product_id
+    assert product_id is not None
+    return pricing.CartLine(
+        product_id=product_id,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        variant_id=line.item.variant_id,
+        collection_ids=collections.get(product_id, frozenset()),
+        weight=line.weight,
+        is_shippable=line.shippable and not line.is_gift_card,
+    )
+
+
+async def price_cart(
+    session: AsyncSession,
+    view: CartView,
+    *,
+    customer_id: UUID | None,
+    email: str,
+    address: dict[str, str] | None,
+    shipping_rate_id: UUID | None,
+    discount_codes: Sequence[str],
+    gift_card_codes: Sequence[str],
+) -> PricedCart:
+    settings = await checkout_settings(session)
+    currency = business_cache.current().currency
+    discounts = await pricing_discounts(session, discount_codes)
+    wanted = {cid for d in discounts if d.applies_to == "collections" for cid in d.collection_ids}
+    product_ids = [line.item.product_id for line in view.lines if line.item.product_id]
+    collections = await collections_of(session, product_ids, sorted(wanted))
+    lines = tuple(_cart_line(line, collections) for line in view.lines)
+    customer = pricing.CustomerContext(
+        customer_id=customer_id,
+        paid_orders=await paid_orders(session, customer_id=customer_id, email=email),
+        discount_uses=await discount_uses(session, customer_id=customer_id, email=email),
+    )
+    checkout = pricing.Checkout(
+        lines=lines,
+        customer=customer,
+        discounts=discounts,
+        codes=tuple(discount_codes),
+        address=pricing.Address(
+            country=address.get("country", ""),
+            state=address.get("state", ""),
+            postcode=address.get("postcode", ""),
+        )
+        if address
+        else None,
+        zones=await pricing_zones(session),
+        shipping_rate_id=shipping_rate_id,
+        tax_rates=await pricing_tax_rates(session),
+        prices_include_tax=settings.prices_include_tax,
+        gift_cards=await pricing_gift_cards(session, gift_card_codes),
+        gift_card_codes=tuple(gift_card_codes),
+    )
+    totals = pricing.price_checkout(checkout, now=clock.utcnow(), format_money=format_for(currency))
+    return PricedCart(view, lines, totals, settings, currency)
