@@ -25,6 +25,7 @@ from verso.domains.orders.services._placing import release_unpaid
 from verso.domains.orders.services._timeline import record
 from verso.domains.shop.services._shop_settings import checkout_settings
 from verso.lib import clock
+from verso.lib.caches import on_reset
 from verso.lib.jobs import JobContext, cron, enqueue, job
 from verso.lib.payments import (
     AwaitStaff,
@@ -73,11 +74,11 @@ async def payment_providers(session: AsyncSession) -> PaymentProviders:
     return _built[1]
 
 
-async def close_payment_providers() -> None:
+@on_reset
+def forget_payment_providers() -> None:
+    """Drop the built providers (tests; a new event loop needs a new connection pool)."""
     global _built
-    if _built is not None:
-        await _built[1].aclose()
-        _built = None
+    _built = None
 
 
 def _absolute(path: str) -> str:

@@ -55,7 +55,8 @@ def _forms(state: CheckoutState) -> dict[str, FormState]:
     return {
         "contact": form_from({"email": state.email, "name": draft.name, "phone": draft.phone}),
         "address": form_from(dict(draft.shipping_address or {"country": _default_country()})),
-        "code": form_from({}),
+        "codes": form_from({}),
+        "shipping": form_from({}),
         "pay": form_from(
             {
                 "provider": draft.payment_provider or (state.providers[0].key if state.providers else ""),

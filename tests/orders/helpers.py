@@ -1,0 +1,56 @@
+"""Building blocks for checkout tests: a shop that ships to France, a code, and a guest who has
+filled a cart and gone through checkout's steps over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import post_form
+from verso.domains.shop.models import Discount, ShippingRate, ShippingZone
+
+ADDRESS = {
+    "name": "Ann Guest",
+    "line1": "1 rue de la Paix",
+    "city": "Paris",
+    "postcode": "75002",
+    "country": "FR",
+}
+
+
+async def make_france_shipping(session: Any, price: int = 500) -> ShippingRate:
+    zone = ShippingZone(name="France", countries=["FR"], states=[], postcodes=[])
+    rate = ShippingRate(name="Colissimo", kind="flat", price=price, bands=[], days_min=2, days_max=3)
+    zone.rates = [rate]
+    session.add(zone)
+    await session.commit()
+    return rate
+
+
+async def make_code(session: Any, code: str = "TEN", **fields: Any) -> Discount:
+    fields.setdefault("kind", "percentage")
+    fields.setdefault("value", 1000)
+    discount = Discount(name=f"{code} offer", code=code, product_ids=[], collection_ids=[], **fields)
+    session.add(discount)
+    await session.commit()
+    return discount
+
+
+async def add_to_cart(client: Any, product: Any, quantity: int = 1) -> Any:
+    data = {"product_id": str(product.id), "quantity": str(quantity)}
+    return await post_form(client, "/cart/items", data, follow_redirects=False)
+
+
+async def fill_checkout(
+    client: Any, rate: ShippingRate, *, email: str = "ann@example.com", code: str | None = None
+) -> None:
+    """Contact, address, shipping (and a code): every step answers 303 back to /checkout."""
+    steps = [
+        ("/checkout/contact", {"email": email, "name": "Ann Guest"}),
+        ("/checkout/address", ADDRESS),
+        ("/checkout/shipping", {"rate": str(rate.id)}),
+    ]
+    if code:
+        steps.append(("/checkout/codes", {"code": code}))
+    for url, data in steps:
+        answer = await post_form(client, url, data, follow_redirects=False)
+        assert answer.status_code == 303, (url, answer.status_code, answer.text[:2000])
