@@ -27,8 +27,8 @@ async def test_a_guest_checks_out_and_pays_on_pickup(client, admin, db_session) 
     assert page.status_code == 200 and "1. Contact" in page.text and 'action="/checkout/contact"' in page.text
     await fill_checkout(client, rate, code="ten")
     page = await client.get("/checkout")
-    # 2 × 12.50 + 9.00 = 34.00; 10% off = 3.40; shipping 5.00; total 35.60.
-    assert "Discount TEN" in page.text and "−€3.40" in page.text and "€35.60" in page.text
+    # 2 x 12.50 + 9.00 = 34.00; 10% off = 3.40; shipping 5.00; total 35.60.
+    assert "Discount TEN" in page.text and "−€3.40" in page.text and "€35.60" in page.text  # noqa: RUF001
     assert "Colissimo" in page.text and "Pay on pickup" in page.text
     paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
     assert paid.status_code == 303, paid.text[:3000]

@@ -78,11 +78,9 @@ async def test_an_expired_session_releases_the_stock(client, admin, db_session, 
     await _pay_by_card(client, db_session)
     payment = await db_session.scalar(select(Payment))
     assert (await db_session.scalar(select(Product.stock))) == 1
-    expired = stripe_on.event(
-        "checkout.session.expired",
-        {"id": payment.reference, "object": "checkout.session", "status": "expired", "payment_status": "unpaid",
-         "amount_total": 3000, "currency": "eur", "metadata": {}},
-    )  # fmt: skip
+    session = {"id": payment.reference, "object": "checkout.session", "status": "expired"}
+    session |= {"payment_status": "unpaid", "amount_total": 3000, "currency": "eur", "metadata": {}}
+    expired = stripe_on.event("checkout.session.expired", session)
     answer = await _post_event(client, expired)
     assert answer.json()["outcome"] == "released"
     assert (await db_session.scalar(select(Order.status))) == "cancelled"
