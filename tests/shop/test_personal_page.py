@@ -110,3 +110,24 @@ async def test_the_variant_pickers_fragment_is_personal_too(client, admin, db_se
     assert fragment.text.lstrip().startswith('<div id="buy-box"')
     assert "Saved: remove from your wishlist" in unescape(fragment.text) and "<footer" not in fragment.text
     assert (await db_session.scalar(select(Review))) is None
+
+
+async def test_the_write_a_review_form_is_kept_but_filled_in_per_customer(
+    app, client, admin, db_session
+) -> None:
+    """The empty review form is rendered once per product (lib.personal is not enough: it is a
+    personal part); each customer still gets their own name and CSRF token in it."""
+    await make_product(db_session, "Blue mug")
+    _store._review_forms._entries.clear()
+    await _customer(client, "ann@example.com", first_name="Ann", last_name="O'Bell")
+    ann = (await client.get(URL)).text
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as bob_client:
+        await _customer(bob_client, "bob@example.com", first_name="Bob", last_name="<Stone>")
+        bob = (await bob_client.get(URL)).text
+        bob_token = bob_client.cookies.get("verso_csrf")
+    assert len(_store._review_forms._entries) == 1  # one render for both
+    form = '<form method="post" action="/shop/p/blue-mug/reviews"'
+    assert form in ann and form in bob and "\x00" not in ann + bob
+    assert 'name="author_name"' in bob and 'value="Bob &lt;Stone&gt;"' in bob and "Ann" not in bob
+    assert 'value="Ann O&#39;Bell"' in ann
+    assert bob_token in bob and client.cookies.get("verso_csrf") in ann and bob_token not in ann

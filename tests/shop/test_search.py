@@ -17,15 +17,17 @@ from verso.domains.shop.services import (
     ProductService,
     SearchQuery,
     VariantService,
+    catalog_changed,
     rebuild_search_index,
     search_products,
 )
-from verso.domains.shop.services._search import MAX_QUERY, MAX_TERMS, Vocabulary, marked
+from verso.domains.shop.services._search import MAX_QUERY, MAX_TERMS, Vocabulary, load_cards, marked
 
 
 async def names(session, text: str) -> list[str]:
     """The names of the products a search finds, best first."""
     results = await search_products(session, SearchQuery.parse(text))
+    await load_cards(session, results.hits)
     return [hit.product.name for hit in results.hits]
 
 
@@ -318,9 +320,11 @@ async def test_page_empty_state_fragment_pages_and_suggestion(client, admin, db_
 
 
 async def test_queries_per_search_do_not_grow_with_the_results(client, admin, db_session) -> None:
-    from verso.lib.db import get_engine
+    from verso.lib.db import _reader_engine, get_engine
 
     statements: list[str] = []
+    # Searches read through lib.db.read_rows: on SQLite its own synchronous engine.
+    engines = [get_engine().sync_engine] + [engine for engine in [_reader_engine()] if engine is not None]
 
     def count(*args: object) -> None:
         if "shop_catalog_version" not in str(args[2]):  # the page cache's key (PostgreSQL: a query)
@@ -328,11 +332,13 @@ async def test_queries_per_search_do_not_grow_with_the_results(client, admin, db
 
     async def queries(url: str) -> int:
         statements.clear()
-        event.listen(get_engine().sync_engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
         try:
             assert (await client.get(url, headers={"HX-Request": "true"})).status_code == 200
         finally:
-            event.remove(get_engine().sync_engine, "before_cursor_execute", count)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
         return len(statements)
 
     size = await make_attribute(db_session, "Size", ["S", "M"])
@@ -343,13 +349,15 @@ async def test_queries_per_search_do_not_grow_with_the_results(client, admin, db
         )
     await db_session.commit()
     await client.get("/shop/search?q=warm")  # warm the per-process caches (settings, vocabulary)
-    assert await queries("/shop/search?q=lamp&page=1") == 1  # 24 results with pictures and stock
+    # The matches, then the 24 cards' pictures and stock; the cards are kept per catalogue version,
+    # so another search showing the same products costs the one query.
+    assert await queries("/shop/search?q=lamp&page=1") == 2
     assert await queries("/shop/search?q=lamp+light+s") == 1
     # Anonymous result pages are kept per catalogue version: the same search again costs nothing,
     # and a catalogue change shows at once.
     assert await queries("/shop/search?q=lamp&page=1") == 0
     await make_product(db_session, "Lamp shade")
-    assert await queries("/shop/search?q=lamp&page=1") == 1
+    assert await queries("/shop/search?q=lamp&page=1") == 2
 
 
 # ---------- The migration ----------
@@ -430,3 +438,21 @@ async def test_a_page_number_that_is_not_ascii_digits_reads_as_page_one(client, 
         response = await client.get(url)
         assert response.status_code == 200, url
         assert "/shop/p/linen-mug" in response.text, url
+
+
+async def test_kept_result_cards_follow_the_catalogue(client, admin, db_session) -> None:
+    """Cards are rendered once per catalogue version, each search filling in its own marked name
+    and excerpt; a price change shows on the next search."""
+    await make_product(db_session, "Linen mug", price=1250, description="A linen glaze.")
+    await make_product(db_session, "Oak mug", price=900, description="Oak and linen.")
+    linen = (await client.get("/shop/search?q=linen")).text
+    assert "<mark>Linen</mark> mug</h3>" in linen and "A <mark>linen</mark> glaze." in linen
+    mug = (await client.get("/shop/search?q=mug")).text  # the same two cards, kept
+    assert "Linen <mark>mug</mark></h3>" in mug and "Oak <mark>mug</mark></h3>" in mug
+    assert "12.50" in mug and "9.00" in mug and "<mark>linen</mark>" not in mug
+    product = await db_session.scalar(select(Product).where(Product.slug == "linen-mug"))
+    product.price = 1990
+    catalog_changed(db_session)
+    await db_session.commit()
+    again = (await client.get("/shop/search?q=mug+linen")).text
+    assert "19.90" in again and "12.50" not in again

@@ -1,5 +1,6 @@
 """Public product search: safe query parsing, one ranked query per results page (matches, total,
-highlights, picture, stock), and "did you mean" from the catalogue's own words.
+highlights), the result cards' data for products not seen since the last catalogue change, and
+"did you mean" from the catalogue's own words.
 
 - Parsing: the visitor's text is cut to ``MAX_QUERY`` characters and reduced to words (letters and
   digits); each word is quoted before it reaches FTS5 or ``to_tsquery``, so no input is ever query
@@ -10,6 +11,10 @@ highlights, picture, stock), and "did you mean" from the catalogue's own words.
 - Highlighting: the engine marks matches with control characters that documents cannot contain
   (``_search_index.clean_text``); :func:`marked` escapes everything else and turns only those marks
   into ``<mark>``.
+- Speed: the ranked query returns only ids and highlights and, when the session has not begun (a
+  request's), runs through :func:`verso.lib.db.read_rows` (on SQLite synchronously, no thread hop).
+  What a card shows besides them (price, picture, stock) is the same for every search, so the view
+  keeps each rendered card per catalogue version and asks :func:`load_cards` only for the others.
 - Suggestions: when a search finds fewer than ``SUGGEST_BELOW`` products, each unknown word is
   replaced by the closest word of the catalogue's vocabulary (edit distance 1, or 2 for longer words,
   the most common word winning ties). The vocabulary is built once per catalogue version and
@@ -24,10 +29,11 @@ import re
 import weakref
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from markupsafe import Markup, escape
 from sqlalchemy import Integer, Select, bindparam, func, literal_column, select, table
@@ -39,7 +45,7 @@ from verso.domains.shop.services._products import in_stock_clause
 from verso.domains.shop.services._search_index import apply_pending
 from verso.domains.shop.services._version import current_version
 from verso.lib.caches import on_reset
-from verso.lib.db import dialect_name
+from verso.lib.db import dialect_name, read_rows
 from verso.lib.tables import int_param
 
 PER_PAGE = 24
@@ -111,13 +117,18 @@ class CardImage:
     alt_text: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Hit:
-    product: Product
+    """One result: the product's id, its name with the matches marked and a matching excerpt. What
+    its card shows (``product``, ``image``, ``in_stock``) is filled by :func:`load_cards`, or by the
+    view with a card it rendered before."""
+
+    product_id: UUID
     name: Markup
     snippet: Markup
-    image: CardImage | None
-    in_stock: bool
+    product: Any = None
+    image: CardImage | None = None
+    in_stock: bool = True
 
 
 @dataclass
@@ -160,24 +171,6 @@ def _pg_query() -> Any:
     return func.to_tsquery(_PG_CONFIG, bindparam("match"))
 
 
-def _card_columns() -> list[Any]:
-    def first_image(column: Any) -> Any:
-        return (
-            select(column)
-            .where(ProductImage.product_id == Product.id)
-            .order_by(ProductImage.is_primary.desc(), ProductImage.position)
-            .limit(1)
-            .correlate(Product)
-            .scalar_subquery()
-        )
-
-    return [
-        first_image(ProductImage.digest).label("image_digest"),
-        first_image(ProductImage.alt_text).label("image_alt"),
-        in_stock_clause().label("in_stock"),
-    ]
-
-
 def _sqlite_statement() -> Select[Any]:
     """FTS5 returns the matches already in rank order (``ORDER BY rank`` with the weights given in
     ``rank MATCH``), so SQLite stops after the page and highlights only the rows it returns; the
@@ -187,11 +180,10 @@ def _sqlite_statement() -> Select[Any]:
     weights = ", ".join(str(weight) for weight in WEIGHTS)
     return (
         select(
-            Product,
+            Product.id.label("product_id"),
             total.scalar_subquery().label("total"),
             func.highlight(_FTS, 0, "\x01", "\x02").label("name_html"),
             func.snippet(_FTS, 2, "\x01", "\x02", "…", 24).label("snippet_html"),
-            *_card_columns(),
         )
         .select_from(table(FTS_TABLE))
         .join(search_document, search_document.c.id == literal_column(f"{FTS_TABLE}.rowid"))
@@ -219,7 +211,7 @@ def _postgres_statement() -> Select[Any]:
     body_options = "StartSel=\x01, StopSel=\x02, MaxWords=28, MinWords=12, ShortWord=2"
     return (
         select(
-            Product,
+            Product.id.label("product_id"),
             hits.c.total,
             func.ts_headline(_PG_CONFIG, search_document.c.name, _pg_query(), name_options).label(
                 "name_html"
@@ -227,7 +219,6 @@ def _postgres_statement() -> Select[Any]:
             func.ts_headline(_PG_CONFIG, search_document.c.body, _pg_query(), body_options).label(
                 "snippet_html"
             ),
-            *_card_columns(),
         )
         .select_from(hits)
         .join(search_document, search_document.c.id == hits.c.doc_id)
@@ -247,9 +238,18 @@ def _statement(dialect: str) -> Select[Any]:
     return _statements[dialect]
 
 
+async def _rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
+    """The rows of ``statement``: through the session once it has begun (it may hold changes of its
+    own that the search must see), else through :func:`read_rows` (the same committed data)."""
+    if session.in_transaction():
+        return (await session.execute(statement, params)).all()
+    return await read_rows(statement, params)
+
+
 async def search_products(session: AsyncSession, query: SearchQuery) -> SearchResults:
     """One page of active products matching ``query``, best first, in one query (a page past the
-    end costs two more; a suggestion reads the catalogue version, on SQLite without a round trip)."""
+    end costs two more; a suggestion reads the catalogue version, on SQLite without a round trip).
+    The hits' cards are not loaded: see :func:`load_cards`."""
     results = SearchResults(query)
     if query.is_empty:
         return results
@@ -257,19 +257,16 @@ async def search_products(session: AsyncSession, query: SearchQuery) -> SearchRe
     postgres = dialect_name(session) == "postgresql"
     statement = _statement("postgresql" if postgres else "sqlite")
     match = query.tsquery() if postgres else query.fts5()
-    rows = (await session.execute(statement, {"match": match, "offset": (query.page - 1) * PER_PAGE})).all()
+    rows = await _rows(session, statement, {"match": match, "offset": (query.page - 1) * PER_PAGE})
     if not rows and query.page > 1:  # past the end (a stale link): show the last page instead
         total = await _count(session, match, postgres)
         if total:
             query = SearchQuery(query.text, query.terms, math.ceil(total / PER_PAGE))
             results = SearchResults(query)
             offset = (query.page - 1) * PER_PAGE
-            rows = (await session.execute(statement, {"match": match, "offset": offset})).all()
+            rows = await _rows(session, statement, {"match": match, "offset": offset})
     for row in rows:
-        image = CardImage(row.image_digest, row.image_alt or "") if row.image_digest else None
-        results.hits.append(
-            Hit(row.Product, marked(row.name_html), marked(row.snippet_html), image, bool(row.in_stock))
-        )
+        results.hits.append(Hit(row.product_id, marked(row.name_html), marked(row.snippet_html)))
     results.total = rows[0].total if rows else 0
     if results.total < SUGGEST_BELOW:
         vocabulary = await vocabulary_for(session, await current_version())
@@ -277,6 +274,39 @@ async def search_products(session: AsyncSession, query: SearchQuery) -> SearchRe
         if corrected is not None:
             results.suggestion = SearchQuery(" ".join(corrected), corrected)
     return results
+
+
+def _first_image(column: Any) -> Any:
+    return (
+        select(column)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.is_primary.desc(), ProductImage.position)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
+_CARDS = select(
+    Product,
+    _first_image(ProductImage.digest).label("image_digest"),
+    _first_image(ProductImage.alt_text).label("image_alt"),
+    in_stock_clause().label("in_stock"),
+).where(Product.id.in_(bindparam("ids", expanding=True)))
+
+
+async def load_cards(session: AsyncSession, hits: Sequence[Hit]) -> None:
+    """Fill in what ``hits``' result cards show (the product, its picture, its stock), in one query."""
+    if not hits:
+        return
+    rows = await session.execute(_CARDS, {"ids": [hit.product_id for hit in hits]})
+    cards = {row.Product.id: row for row in rows}
+    for hit in hits:
+        row = cards.get(hit.product_id)
+        if row is not None:  # else deleted since the search (a race): the card shows the name alone
+            hit.product = row.Product
+            hit.image = CardImage(row.image_digest, row.image_alt or "") if row.image_digest else None
+            hit.in_stock = bool(row.in_stock)
 
 
 async def _count(session: AsyncSession, match: str, postgres: bool) -> int:

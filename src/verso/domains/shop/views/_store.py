@@ -7,11 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
+from jinja2 import Environment
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
+from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.permissions import PUBLIC
@@ -140,6 +142,33 @@ async def _read_shared_product(
     return _SharedProduct(version, found, None, page, related, bundles, reviews)
 
 
+_AUTHOR_SLOT, _CSRF_SLOT = "\x00author\x00", "\x00csrf-input\x00"
+_review_forms: VersionedLRU[tuple[str, str], str] = VersionedLRU(max_entries=2048)
+
+
+@dataclass(frozen=True, slots=True)
+class _NewReviewForm:
+    """``new_review_form(label, display_name, csrf_input)`` for the reviews section: the "write a
+    review" form is every customer's but for their name and CSRF token, so it renders once per
+    product and catalogue version with slots for both (the generic form macros take ~0.25 ms), and
+    each request only fills them in."""
+
+    env: Environment
+    shared: _SharedProduct
+
+    def __call__(self, label: str, display_name: str, csrf_input: str) -> Markup:
+        product, reviews = self.shared.product, self.shared.reviews
+        assert product is not None and reviews is not None
+        key = (product.slug, label)
+        html = _review_forms.get(key, self.shared.version)
+        if html is None:
+            form = self.env.get_template("shop/store/_review_parts.html").module.review_form  # type: ignore[attr-defined]
+            html = str(form(product, reviews.form(_AUTHOR_SLOT), label, Markup(_CSRF_SLOT)))  # noqa: S704
+            _review_forms.put(key, self.shared.version, html)
+        author = str(escape(reviews.form(display_name).values["author_name"]))
+        return Markup(html.replace(_AUTHOR_SLOT, author).replace(_CSRF_SLOT, csrf_input.strip()))  # noqa: S704
+
+
 def _product_context(shared: _SharedProduct) -> dict[str, Any]:
     page = shared.page
     assert page is not None
@@ -185,6 +214,8 @@ async def shop_product(request: Request[Any, Any, Any], product: FromPath[str]) 
         "saved": state.saved,
         "reviews": replace(reviews, own=state.own_review, votes=state.votes) if reviews else None,
     }
+    if reviews is not None and state.own_review is None:
+        mine["new_review_form"] = _NewReviewForm(request.app.template_engine.engine, shared)  # type: ignore[union-attr]
     return render_personal(
         request,
         template,
