@@ -92,6 +92,7 @@ async def demo(db_session) -> dict[str, Any]:
         "passkey_id": "00000000-0000-7000-8000-000000000000",
         "address_id": "00000000-0000-7000-8000-000000000000",
         "number": "VRS-2026-000001",  # no such order: 404
+        "order_id": "00000000-0000-7000-8000-000000000000",
         "digest": image.digest,  # a stored picture: the media routes answer with its bytes
         "kind": "thumb",
         "file_path": "css/app.css",

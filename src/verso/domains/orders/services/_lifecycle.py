@@ -240,10 +240,13 @@ async def cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: s
             to_gift_cards=True,
             reason=reason or "Order cancelled",
             actor=actor,
-            lines=[],
+            lines=[(line, line.quantity - line.refunded_quantity) for line in order.lines],
+            restock=True,
         )
         order.refunded_total = order.total
     await return_held_stock(session, order)
+    for line in order.lines:
+        line.restocked_quantity = line.quantity
     record(session, order, "cancelled", note, actor=actor)
 
 
@@ -283,6 +286,7 @@ async def refund(session: AsyncSession, order: Order, data: RefundInput, *, acto
         reason=data.reason,
         actor=actor,
         lines=returned,
+        restock=data.restock,
     )
     for line, quantity in returned:
         line.refunded_quantity += quantity
@@ -319,6 +323,7 @@ async def _refund_money(
     reason: str,
     actor: Actor,
     lines: list[tuple[OrderLine, int]],
+    restock: bool,
 ) -> Refund:
     """Split ``amount`` between the gift cards used (credited now) and the payment (a provider job,
     or a manual refund for offline methods)."""
@@ -348,7 +353,7 @@ async def _refund_money(
         amount=amount,
         gift_card_credit=credit,
         reason=reason[:300],
-        restock=any(True for _ in lines),
+        restock=restock,
         lines=[{"line_id": str(line.id), "quantity": quantity} for line, quantity in lines],
         state="pending" if card_payment else ("manual" if to_payment else "succeeded"),
         actor_id=UUID(actor.id) if actor.id else None,

@@ -1,0 +1,226 @@
+"""Checkout benchmarks (issue 5), on 127.0.0.1 only, bounded in time.
+
+1. Completed checkouts per second (budget: 100 on one worker with SQLite). Each virtual customer
+   is a fresh browser: it adds a product to its cart, fills contact, address and shipping, and pays
+   with the offline provider (pay on pickup), which places the order: six requests and one order
+   per checkout. ``--customers`` of them run at once for ``--duration`` seconds.
+2. No overselling: 50 buyers fill carts with the last 10 units, then all pay at the same moment;
+   exactly 10 orders must be placed and the stock must end at 0. On SQLite, and on PostgreSQL with
+   ``--postgres URL`` (a database named ``verso_bench_<random>`` is created there and dropped).
+
+Usage: ``python bench/checkout.py [--duration 10] [--customers 16] [--postgres URL]``.
+Writes bench/results/checkout.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from run import BIN, ROOT, free_port, start, status_of, stop, verso_env
+
+SETUP = """
+import asyncio
+from sqlalchemy import delete, select, update
+from verso.domains.shop.models import Product, ShippingRate, ShippingZone
+from verso.lib.db import session_factory
+
+async def main():
+    async with session_factory()() as db:
+        await db.execute(delete(ShippingZone))
+        zone = ShippingZone(name="France", countries=["FR"], states=[], postcodes=[])
+        zone.rates = [ShippingRate(name="Colissimo", kind="flat", price=500, bands=[])]
+        db.add(zone)
+        await db.flush()
+        product = await db.scalar(select(Product).where(Product.slug == {slug!r}))
+        product.stock, product.track_stock = {stock}, True
+        await db.commit()
+        print(zone.rates[0].id, product.id)
+
+asyncio.run(main())
+"""
+ADDRESS = {
+    "name": "Bench Buyer",
+    "line1": "1 rue de la Paix",
+    "city": "Paris",
+    "postcode": "75002",
+    "country": "FR",
+}
+PRODUCT = "stoneware-mug"  # a demo product without variants
+
+
+def python(code: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def prepare(data_dir: Path, env: dict[str, str], stock: int) -> tuple[str, str]:
+    python("from verso.lib.migrate import upgrade_head; upgrade_head()", env)
+    subprocess.run([str(BIN / "verso"), "demo"], env=env, check=True, capture_output=True)
+    rate, product = python(SETUP.format(slug=PRODUCT, stock=stock), env).split()
+    return rate, product
+
+
+async def _post(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+    return await client.post(url, data=data, headers={"x-csrftoken": client.cookies.get("verso_csrf", "")})
+
+
+async def fill_cart(client: httpx.AsyncClient, product: str, rate: str, number: int) -> None:
+    """A fresh visitor up to the pay step."""
+    await client.get("/health")
+    steps = [
+        ("/cart/items", {"product_id": product, "quantity": "1"}),
+        ("/checkout/contact", {"email": f"buyer{number}@example.com", "name": f"Buyer {number}"}),
+        ("/checkout/address", ADDRESS),
+        ("/checkout/shipping", {"rate": rate}),
+    ]
+    for url, data in steps:
+        answer = await _post(client, url, data)
+        if answer.status_code != 303:
+            raise RuntimeError(f"{url} answered {answer.status_code}")
+
+
+async def pay(client: httpx.AsyncClient) -> bool:
+    answer = await _post(client, "/checkout/pay", {"provider": "pay_on_pickup"})
+    return answer.status_code == 303 and answer.headers["location"].startswith("/orders/")
+
+
+async def throughput(
+    base: str, product: str, rate: str, customers: int, duration: float
+) -> tuple[int, int, float]:
+    """(completed, failed, seconds) for ``customers`` concurrent virtual customers."""
+    done = failed = 0
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + duration
+
+    async def customer() -> None:
+        nonlocal done, failed
+        while time.perf_counter() < deadline:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                try:
+                    await fill_cart(client, product, rate, next(counter))
+                    if await pay(client):
+                        done += 1
+                    else:
+                        failed += 1
+                except (RuntimeError, httpx.HTTPError):
+                    failed += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(customer() for _ in range(customers)))
+    return done, failed, time.perf_counter() - started
+
+
+async def race(base: str, product: str, rate: str, buyers: int = 50) -> int:
+    """How many of ``buyers`` concurrent payments for the last units placed an order."""
+    clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(buyers)]
+    try:
+        for number, client in enumerate(clients):
+            await fill_cart(client, product, rate, number)
+        results = await asyncio.gather(*(pay(client) for client in clients))
+    finally:
+        for client in clients:
+            await client.aclose()
+    return sum(results)
+
+
+def stock_left(env: dict[str, str], product: str) -> int:
+    code = (
+        "import asyncio, uuid\nfrom verso.domains.shop.models import Product\n"
+        "from verso.lib.db import session_factory\n"
+        "async def main():\n    async with session_factory()() as db:\n"
+        f"        print((await db.get(Product, uuid.UUID({product!r}))).stock)\n"
+        "asyncio.run(main())\n"
+    )
+    out = python(code, env)
+    return int(out) if out.isdigit() else -1
+
+
+def serve(data_dir: Path, extra: dict[str, str]) -> tuple[subprocess.Popen, str, dict[str, str]]:
+    port = free_port()
+    env = {**verso_env(data_dir, port), **extra}
+    proc = start([str(BIN / "verso"), "run", "--port", str(port)], env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        if status_of(f"{base}/health") == 200:
+            break
+        time.sleep(0.1)
+    return proc, base, env
+
+
+def run_engine(label: str, database_url: str | None, args: argparse.Namespace) -> list[str]:
+    data_dir = Path(tempfile.mkdtemp(prefix="verso-bench-checkout-"))
+    extra = {"VERSO_DATABASE_URL": database_url} if database_url else {}
+    extra["VERSO_RUN_WORKER"] = "false"
+    lines = []
+    try:
+        env = {**verso_env(data_dir, 0), **extra}
+        rate, product = prepare(data_dir, env, stock=1_000_000)
+        proc, base, env = serve(data_dir, extra)
+        try:
+            done, failed, seconds = asyncio.run(
+                throughput(base, product, rate, args.customers, args.duration)
+            )
+            rate_per_s = done / seconds
+            lines.append(
+                f"| {label}: completed checkouts ({args.customers} customers, 6 requests each) | "
+                f"{rate_per_s:,.0f} checkouts/s ({done} in {seconds:.1f} s, {failed} failed) |"
+            )
+            print(lines[-1], flush=True)
+            rate, _ = python(SETUP.format(slug=PRODUCT, stock=10), env).split()
+            placed = asyncio.run(race(base, product, rate))
+            left = stock_left(env, product)
+            lines.append(
+                f"| {label}: 50 buyers for the last 10 units | {placed} orders placed, stock left {left} |"
+            )
+        finally:
+            stop(proc)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--customers", type=int, default=16)
+    parser.add_argument(
+        "--postgres", default="", help="server URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
+    args = parser.parse_args()
+    rows = run_engine("SQLite", None, args)
+    if args.postgres:
+        name = f"verso_bench_{secrets.token_hex(4)}"
+        admin = args.postgres.replace("+asyncpg", "")
+        subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+        try:
+            rows += run_engine("PostgreSQL", args.postgres.rsplit("/", 1)[0] + f"/{name}", args)
+        finally:
+            subprocess.run(
+                ["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False
+            )
+    report = [
+        f"# Checkout benchmarks ({time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} cores, one worker)",
+        "",
+        "| Measure | Result |",
+        "|---|---|",
+        *rows,
+        "",
+    ]
+    out = ROOT / "bench" / "results" / "checkout.md"
+    out.write_text("\n".join(report))
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
