@@ -11,25 +11,11 @@ import json
 from datetime import UTC, datetime
 from html import unescape
 
-import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, make_user, post_form, sign_in
 from verso.domains.orders.models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from verso.lib.audit import AuditLog
-
-
-@pytest.fixture
-async def app(_schema: None, monkeypatch: pytest.MonkeyPatch):
-    """The app with the staff order routes, until the lead registers them in orders/views."""
-    import verso.domains.orders as orders
-    from verso.app import create_app
-    from verso.domains.orders.views import _admin
-
-    if _admin.order_detail not in orders.routes:
-        monkeypatch.setattr(orders, "routes", [*orders.routes, *_admin.routes])
-    return create_app()
-
 
 ADDRESS = {"name": "Ann Example", "line1": "12 Rue des Lilas", "line2": "", "city": "Lyon", "state": "",
            "postcode": "69001", "country": "FR", "phone": ""}  # fmt: skip

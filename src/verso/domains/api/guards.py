@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -16,6 +17,7 @@ from litestar.types import Guard
 
 from verso.domains.api.scopes import SCOPES
 from verso.domains.api.services import ApiAuthError, ApiKeyService, ApiPrincipal, looks_like_key
+from verso.lib.audit import Actor
 from verso.lib.db import session_factory
 
 REALM = 'Bearer realm="Verso API"'
@@ -84,3 +86,14 @@ def api_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiPrincipa
     if not isinstance(principal, ApiPrincipal):  # the handler forgot its guard
         raise RuntimeError("api_principal used on a route without require_scope()")
     return principal
+
+
+def api_actor(request: Request[Any, Any, Any]) -> Actor:
+    """Who a JSON API change is audited as: the key's owner, named with the key's prefix."""
+    principal = api_principal(request)
+    return Actor(
+        id=str(principal.user_id),
+        label=f"{principal.email} (API key {principal.prefix})",
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )

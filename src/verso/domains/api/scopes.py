@@ -29,8 +29,8 @@ SCOPES: dict[str, Scope] = {
     for scope in (
         Scope("read:leads", "Read leads", "crm.leads.read"),
         Scope("write:leads", "Create and change leads", "crm.leads.write"),
-        Scope("read:orders", "Read orders", "orders.orders.read"),
-        Scope("write:orders", "Change orders", "orders.orders.write"),
+        Scope("read:orders", "Read orders", "orders.read"),
+        Scope("write:orders", "Change orders", "orders.write"),
         Scope("read:products", "Read products", "shop.products.read"),
         Scope("write:products", "Create and change products", "shop.products.write"),
         Scope("read:appointments", "Read appointments", "scheduling.appointments.read"),

@@ -18,14 +18,13 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_42
 from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from verso.domains.api.guards import api_principal, require_scope
+from verso.domains.api.guards import api_actor, require_scope
 from verso.domains.api.schemas import BAD_REQUEST, FORBIDDEN, SECURITY, UNAUTHORIZED, problem_response
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import business_cache
 from verso.domains.shop.models import Product
 from verso.domains.shop.schemas import ProductCreate, ProductOut, ProductPage, ProductPatch, product_out
 from verso.domains.shop.services import ProductError, ProductSearch, ProductService, replace_variants
-from verso.lib.audit import Actor
 from verso.lib.db import DbSession
 from verso.settings import get_settings
 
@@ -47,16 +46,6 @@ BAD_PATH = problem_response("The request could not be read (errors name the part
 BAD_BODY = problem_response(
     "The body is not JSON of the documented shape: a wrong type, size or unknown field."
 )
-
-
-def _actor(request: Request[Any, Any, Any]) -> Actor:
-    principal = api_principal(request)
-    return Actor(
-        id=str(principal.user_id),
-        label=f"{principal.email} (API key {principal.prefix})",
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
 
 
 def _out(product: Product) -> ProductOut:
@@ -163,11 +152,11 @@ async def create_product(
 ) -> Response[ProductOut]:
     try:
         product = await ProductService(session=db_session).create_product(
-            data.to_input(), actor=_actor(request)
+            data.to_input(), actor=api_actor(request)
         )
         if data.variants:
             await replace_variants(
-                db_session, product, [v.to_spec() for v in data.variants], actor=_actor(request)
+                db_session, product, [v.to_spec() for v in data.variants], actor=api_actor(request)
             )
     except ProductError as exc:
         await db_session.rollback()
@@ -214,11 +203,11 @@ async def update_product(
     product = await _product_or_404(db_session, product_id)
     try:
         await ProductService(session=db_session).update_product(
-            product, data.to_input(product), actor=_actor(request)
+            product, data.to_input(product), actor=api_actor(request)
         )
         if data.variants is not UNSET:
             await replace_variants(
-                db_session, product, [v.to_spec() for v in data.variants], actor=_actor(request)
+                db_session, product, [v.to_spec() for v in data.variants], actor=api_actor(request)
             )
     except ProductError as exc:
         await db_session.rollback()
@@ -242,7 +231,7 @@ async def delete_product(
     product_id: ProductId,
 ) -> None:
     product = await _product_or_404(db_session, product_id)
-    await ProductService(session=db_session).delete_product(product, actor=_actor(request))
+    await ProductService(session=db_session).delete_product(product, actor=api_actor(request))
     await db_session.commit()
 
 

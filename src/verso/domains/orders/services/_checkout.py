@@ -92,6 +92,13 @@ async def _draft(session: AsyncSession, cart: Cart) -> CheckoutDraft:
     return draft
 
 
+async def load_draft(session: AsyncSession, owner: CartOwner) -> tuple[Cart, CheckoutDraft] | None:
+    """The cart and what checkout has been told so far, without pricing: the steps that only
+    record an answer (contact, address, codes) need no more."""
+    cart = await find_cart(session, owner)
+    return (cart, await _draft(session, cart)) if cart is not None else None
+
+
 async def load_checkout(
     session: AsyncSession, owner: CartOwner, *, customer_email: str = ""
 ) -> CheckoutState | None:
@@ -118,50 +125,50 @@ async def load_checkout(
 
 
 # ---- the steps ------------------------------------------------------------------------------
-def save_contact(state: CheckoutState, values: Mapping[str, Any]) -> FormState:
+def save_contact(draft: CheckoutDraft, values: Mapping[str, Any], *, customer_email: str) -> FormState:
     form = FormState(values={key: str(values.get(key, "")).strip() for key in ("email", "name", "phone")})
-    email = state.customer_email or form.values["email"]
-    if not state.customer_email and ("@" not in email or len(email) > 254 or " " in email):
+    email = customer_email or form.values["email"]
+    if not customer_email and ("@" not in email or len(email) > 254 or " " in email):
         form.add_error("email", "Enter your email address, like name@example.com.")
     if len(form.values["name"]) > 120:
         form.add_error("name", "Must be at most 120 characters.")
     if len(form.values["phone"]) > 40:
         form.add_error("phone", "Must be at most 40 characters.")
     if form.valid:
-        state.draft.email = email.lower() if not state.customer_email else state.customer_email
-        state.draft.name, state.draft.phone = form.values["name"], form.values["phone"]
+        draft.email = customer_email or email.lower()
+        draft.name, draft.phone = form.values["name"], form.values["phone"]
     return form
 
 
 async def save_delivery_address(
-    session: AsyncSession, state: CheckoutState, values: Mapping[str, Any]
+    session: AsyncSession, draft: CheckoutDraft, values: Mapping[str, Any], *, customer_id: UUID | None
 ) -> FormState:
     """A saved address picked by id, or a typed one (validated; a customer may keep it)."""
     chosen = str(values.get("saved_address") or "")
-    if chosen and state.owner.customer_id:
+    if chosen and customer_id:
         try:
-            found = await saved_address(session, state.owner.customer_id, UUID(chosen))
+            found = await saved_address(session, customer_id, UUID(chosen))
         except ValueError:
             found = None
         form = FormState(values=dict(values))
         if found is None:
             form.add_error("saved_address", "Choose one of your addresses.")
             return form
-        state.draft.shipping_address = address_dict(found)
+        draft.shipping_address = address_dict(found)
     else:
         address, form = validate_address(values)
         if address is None:
             return form
-        state.draft.shipping_address = address_dict(address)
-        if state.owner.customer_id and values.get("save_address"):
+        draft.shipping_address = address_dict(address)
+        if customer_id and values.get("save_address"):
             try:
-                await save_address(session, state.owner.customer_id, address)
+                await save_address(session, customer_id, address)
             except AddressError as error:
                 form.add_error("save_address", str(error))
                 return form
-    if not state.draft.name:
-        state.draft.name = state.draft.shipping_address.get("name", "")
-    state.draft.shipping_rate_id = None  # rates depend on the address: choose again
+    if not draft.name:
+        draft.name = draft.shipping_address.get("name", "")
+    draft.shipping_rate_id = None  # rates depend on the address: choose again
     return form
 
 
@@ -176,10 +183,9 @@ def choose_rate(state: CheckoutState, rate_id: str) -> str | None:
     return None
 
 
-async def apply_code(session: AsyncSession, state: CheckoutState, text: str) -> str | None:
+async def apply_code(session: AsyncSession, cart: Cart, text: str) -> str | None:
     """Add a discount code or a gift card code (whichever it is); an error message otherwise. The
     pricing afterwards says whether a known code applies, and why not."""
-    cart = state.cart
     discount = normalise_discount_code(text)
     card = normalise_gift_card_code(text)
     if not discount:
@@ -199,8 +205,7 @@ async def apply_code(session: AsyncSession, state: CheckoutState, text: str) -> 
     return None
 
 
-async def remove_code(session: AsyncSession, state: CheckoutState, code: str) -> None:
-    cart = state.cart
+async def remove_code(session: AsyncSession, cart: Cart, code: str) -> None:
     await set_codes(
         session,
         cart,

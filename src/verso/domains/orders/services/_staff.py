@@ -281,7 +281,7 @@ async def staff_view(session: AsyncSession, order: Order) -> StaffOrderView:
 
 
 # ---- staff actions (audited; the caller commits once) ---------------------------------------
-def _audit(session: AsyncSession, actor: Actor, action: str, order: Order, **changes: Any) -> None:
+def audit_order(session: AsyncSession, actor: Actor, action: str, order: Order, **changes: Any) -> None:
     audit(
         session,
         actor,
@@ -303,13 +303,13 @@ async def staff_mark_paid(session: AsyncSession, order: Order, *, actor: Actor) 
     payment = await latest_payment(session, order.id)
     if payment is not None and payment.state == "pending":
         payment.state = "paid"
-    _audit(session, actor, "paid", order, status=[before, order.status])
+    audit_order(session, actor, "paid", order, status=[before, order.status])
 
 
 async def staff_start_processing(session: AsyncSession, order: Order, *, actor: Actor) -> None:
     before = order.status
     await start_processing(session, order, actor=actor)
-    _audit(session, actor, "processing", order, status=[before, order.status])
+    audit_order(session, actor, "processing", order, status=[before, order.status])
 
 
 async def staff_ship(
@@ -317,7 +317,7 @@ async def staff_ship(
 ) -> Shipment:
     before = order.status
     row = await ship(session, order, shipment, actor=actor)
-    _audit(
+    audit_order(
         session,
         actor,
         "shipped",
@@ -333,19 +333,21 @@ async def staff_ship(
 async def staff_mark_delivered(session: AsyncSession, order: Order, *, actor: Actor) -> None:
     before = order.status
     await mark_delivered(session, order, actor=actor)
-    _audit(session, actor, "delivered", order, status=[before, order.status])
+    audit_order(session, actor, "delivered", order, status=[before, order.status])
 
 
 async def staff_cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: str = "") -> None:
     before = order.status
     await cancel(session, order, actor=actor, reason=reason.strip()[:300])
-    _audit(session, actor, "cancelled", order, status=[before, order.status], reason=reason.strip()[:300])
+    audit_order(
+        session, actor, "cancelled", order, status=[before, order.status], reason=reason.strip()[:300]
+    )
 
 
 async def staff_refund(session: AsyncSession, order: Order, data: RefundInput, *, actor: Actor) -> Refund:
     before = order.status
     row = await refund(session, order, data, actor=actor)
-    _audit(
+    audit_order(
         session,
         actor,
         "refunded",
@@ -367,7 +369,7 @@ async def add_note(session: AsyncSession, order: Order, text: str, *, actor: Act
     if len(text) > MAX_NOTE:
         raise OrderError(f"A note has at most {MAX_NOTE} characters.", "note")
     event = record(session, order, "note", text, actor=actor, internal=True)
-    _audit(session, actor, "note_added", order, note=text)
+    audit_order(session, actor, "note_added", order, note=text)
     return event
 
 

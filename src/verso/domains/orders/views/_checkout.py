@@ -22,6 +22,7 @@ from verso.domains.orders.services._checkout import (
     apply_code,
     choose_rate,
     load_checkout,
+    load_draft,
     pay,
     remove_code,
     save_contact,
@@ -114,7 +115,6 @@ async def checkout_page(request: Request[Any, Any, Any], db_session: DbSession) 
 async def _after(
     request: Request[Any, Any, Any],
     db_session: AsyncSession,
-    state: CheckoutState,
     form: FormState,
     step: str,
 ) -> Any:
@@ -132,22 +132,28 @@ async def _after(
     return _page(request, fresh, open_step=step, forms={step: form}, status=HTTP_422_UNPROCESSABLE_ENTITY)
 
 
+async def _draft(request: Request[Any, Any, Any], db_session: AsyncSession) -> Any:
+    return await load_draft(db_session, _owner(request))
+
+
 @post(f"{BASE}/contact", permission=PUBLIC, **SHOP)
 async def checkout_contact(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
-    state = await _state(request, db_session)
-    if state is None:
+    found = await _draft(request, db_session)
+    if found is None:
         return _empty(request)
-    form = save_contact(state, await request.form())
-    return await _after(request, db_session, state, form, "contact")
+    user = request.scope.get("user")
+    form = save_contact(found[1], await request.form(), customer_email=user.email if user else "")
+    return await _after(request, db_session, form, "contact")
 
 
 @post(f"{BASE}/address", permission=PUBLIC, **SHOP)
 async def checkout_address(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
-    state = await _state(request, db_session)
-    if state is None:
+    found = await _draft(request, db_session)
+    if found is None:
         return _empty(request)
-    form = await save_delivery_address(db_session, state, await request.form())
-    return await _after(request, db_session, state, form, "address")
+    customer_id = _owner(request).customer_id
+    form = await save_delivery_address(db_session, found[1], await request.form(), customer_id=customer_id)
+    return await _after(request, db_session, form, "address")
 
 
 @post(f"{BASE}/shipping", permission=PUBLIC, **SHOP)
@@ -159,28 +165,28 @@ async def checkout_shipping(request: Request[Any, Any, Any], db_session: DbSessi
     form = FormState(values={"rate": str(data.get("rate") or "")})
     if error := choose_rate(state, form.values["rate"]):
         form.add_error("rate", error)
-    return await _after(request, db_session, state, form, "shipping")
+    return await _after(request, db_session, form, "shipping")
 
 
 @post(f"{BASE}/codes", permission=PUBLIC, **SHOP)
 async def checkout_code(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
-    state = await _state(request, db_session)
-    if state is None:
+    found = await _draft(request, db_session)
+    if found is None:
         return _empty(request)
     data = await request.form()
     form = FormState(values={"code": str(data.get("code") or "")[:60]})
-    if error := await apply_code(db_session, state, form.values["code"]):
+    if error := await apply_code(db_session, found[0], form.values["code"]):
         form.add_error("code", error)
-    return await _after(request, db_session, state, form, "codes")
+    return await _after(request, db_session, form, "codes")
 
 
 @post(f"{BASE}/codes/remove", permission=PUBLIC, **SHOP)
 async def checkout_code_remove(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
-    state = await _state(request, db_session)
-    if state is None:
+    found = await _draft(request, db_session)
+    if found is None:
         return _empty(request)
-    await remove_code(db_session, state, str((await request.form()).get("code") or ""))
-    return await _after(request, db_session, state, FormState(), "codes")
+    await remove_code(db_session, found[0], str((await request.form()).get("code") or ""))
+    return await _after(request, db_session, FormState(), "codes")
 
 
 @post(f"{BASE}/pay", permission=PUBLIC, **SHOP)

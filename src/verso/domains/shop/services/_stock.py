@@ -48,7 +48,9 @@ async def take_stock(session: AsyncSession, product_id: UUID, variant_id: UUID |
     return True
 
 
-async def return_stock(session: AsyncSession, product_id: UUID, variant_id: UUID | None, quantity: int) -> None:
+async def return_stock(
+    session: AsyncSession, product_id: UUID, variant_id: UUID | None, quantity: int
+) -> None:
     """Put ``quantity`` units back (a released hold, a cancelled or refunded order)."""
     if quantity <= 0 or not await tracks_stock(session, product_id):
         return
