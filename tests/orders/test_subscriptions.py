@@ -21,18 +21,6 @@ from verso.lib.payments import sign_stripe_payload
 FEB_1, MAR_1 = 1_769_904_000, 1_772_323_200  # 2026-02-01 and 2026-03-01, 00:00 UTC
 
 
-@pytest.fixture
-async def app(_schema: None, monkeypatch: pytest.MonkeyPatch):
-    """The app with the subscription routes, until the lead registers them in orders/views."""
-    import verso.domains.orders as orders
-    from verso.app import create_app
-    from verso.domains.orders.views import _subscriptions
-
-    if _subscriptions.subscribe not in orders.routes:
-        monkeypatch.setattr(orders, "routes", [*orders.routes, *_subscriptions.routes])
-    return create_app()
-
-
 async def _post_event(client, event: dict):
     body = json.dumps(event)
     answer = await client.post(

@@ -4,7 +4,11 @@ It speaks Stripe's wire format (form-encoded bodies with ``a[b][0]`` keys, JSON 
 errors), honours ``Idempotency-Key`` (same key and parameters -> the same answer, different parameters
 -> ``idempotency_error``), records every request, and can be told to fail or to delay the next call.
 :meth:`StripeStandin.complete_session` plays the customer paying on Stripe's page and returns the
-``checkout.session.completed`` event Stripe would post to the webhook.
+``checkout.session.completed`` event Stripe would post to the webhook. Subscriptions: register a price
+with :meth:`StripeStandin.add_price`; completing a ``mode=subscription`` session creates the
+subscription (its period on its items, as API versions since 2025-03-31 have it), and
+:meth:`StripeStandin.subscription_event` changes it as Stripe would and returns the
+``customer.subscription.*`` event.
 
 Other test modules use it through the fixtures at the bottom (import them into a conftest.py).
 """
@@ -110,6 +114,8 @@ class StripeStandin:
     payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _replies: dict[str, tuple[str, dict[str, Any], int, dict[str, Any]]] = field(default_factory=dict)
     _failures: deque[str] = field(default_factory=deque)
@@ -143,7 +149,8 @@ class StripeStandin:
 
     def reset(self) -> None:
         with self._lock:
-            for store in (self.sessions, self.payment_intents, self.charges, self.refunds, self._replies):
+            stores = (self.sessions, self.payment_intents, self.charges, self.refunds, self._replies)
+            for store in (*stores, self.prices, self.subscriptions):
                 store.clear()
             self.requests.clear()
             self._failures.clear()
@@ -163,12 +170,22 @@ class StripeStandin:
     def calls(self, method: str, path_prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
 
+    def add_price(self, price_id: str, unit_amount: int = 900, currency: str = "eur") -> dict[str, Any]:
+        """A monthly recurring price, as staff would create it in Stripe's dashboard."""
+        price = {"id": price_id, "object": "price", "unit_amount": unit_amount, "currency": currency}
+        price["recurring"] = {"interval": "month", "interval_count": 1}
+        self.prices[price_id] = price
+        return price
+
     def complete_session(self, session_id: str) -> dict[str, Any]:
-        """The customer pays: the session completes with a succeeded intent and its charge. Returns the
+        """The customer pays: the session completes with a succeeded intent and its charge (or, in
+        subscription mode, an active subscription for a new customer). Returns the
         ``checkout.session.completed`` event body."""
         with self._lock:
             session = self.sessions[session_id]
             assert session["status"] == "open", f"session {session_id} is {session['status']}"
+            if session["mode"] == "subscription":
+                return self._complete_subscription(session)
             amount, currency = session["amount_total"], session["currency"]
             charge = {
                 "id": _new_id("ch"),
@@ -196,6 +213,58 @@ class StripeStandin:
             self.payment_intents[intent["id"]] = intent
             session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
             return self.event("checkout.session.completed", _public(session))
+
+    def _complete_subscription(self, session: dict[str, Any]) -> dict[str, Any]:
+        start = int(time.time())
+        end = start + 30 * 86_400
+        [line] = session["_lines"]
+        subscription = {
+            "id": _new_id("sub"),
+            "object": "subscription",
+            "status": "active",
+            "customer": _new_id("cus"),
+            "cancel_at_period_end": False,
+            "currency": session["currency"],
+            "created": start,
+            "metadata": dict(session["_subscription_metadata"]),
+            "items": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": _new_id("si"),
+                        "object": "subscription_item",
+                        "price": dict(self.prices[line["price"]]),
+                        "quantity": int(line["quantity"]),
+                        "current_period_start": start,
+                        "current_period_end": end,
+                    }
+                ],
+            },
+        }
+        self.subscriptions[subscription["id"]] = subscription
+        session.update(
+            status="complete",
+            payment_status="paid",
+            subscription=subscription["id"],
+            customer=subscription["customer"],
+        )
+        return self.event("checkout.session.completed", _public(session))
+
+    def subscription_event(
+        self, subscription_id: str, event_type: str = "customer.subscription.updated", **changes: Any
+    ) -> dict[str, Any]:
+        """Change the subscription as Stripe would (``status="past_due"``; ``period=(start, end)`` moves
+        every item's period) and return the ``customer.subscription.*`` event about it. A ``...deleted``
+        event cancels it."""
+        with self._lock:
+            subscription = self.subscriptions[subscription_id]
+            if period := changes.pop("period", None):
+                for item in subscription["items"]["data"]:
+                    item["current_period_start"], item["current_period_end"] = period
+            if event_type == "customer.subscription.deleted":
+                changes = {"status": "canceled", "ended_at": int(time.time())} | changes
+            subscription.update(changes)
+            return self.event(event_type, json.loads(json.dumps(subscription)))
 
     @staticmethod
     def event(event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -260,6 +329,10 @@ class StripeStandin:
                 return self._expire(session_id)
             case "POST", ["v1", "refunds"]:
                 return self._refund(params)
+            case "GET", ["v1", "subscriptions", subscription_id]:
+                return dict(self._subscription(subscription_id))
+            case "POST", ["v1", "subscriptions", subscription_id]:
+                return self._update_subscription(subscription_id, params)
             case "GET", ["v1", "payment_intents", intent_id]:
                 if intent_id not in self.payment_intents:
                     raise _missing("payment_intent", intent_id)
@@ -273,14 +346,41 @@ class StripeStandin:
             raise _missing("checkout.session", session_id)
         return self.sessions[session_id]
 
+    def _subscription(self, subscription_id: str) -> dict[str, Any]:
+        if subscription_id not in self.subscriptions:
+            raise _missing("subscription", subscription_id)
+        return self.subscriptions[subscription_id]
+
+    def _update_subscription(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        subscription = self._subscription(subscription_id)
+        if subscription["status"] == "canceled":
+            raise _invalid("A canceled subscription can only update its cancellation_details and metadata.")
+        if "cancel_at_period_end" in params:
+            subscription["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
+        return json.loads(json.dumps(subscription))
+
+    def _priced(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Lines naming a ``price`` read with its ``price_data`` (an unknown price is refused)."""
+        for line in lines:
+            if "price" in line and line["price"] not in self.prices:
+                raise _missing("price", line["price"])
+        return [
+            line | {"price_data": {k: self.prices[line["price"]][k] for k in ("currency", "unit_amount")}}
+            if "price" in line
+            else line
+            for line in lines
+        ]
+
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
         for required in ("mode", "line_items", "success_url"):
             if required not in params:
                 raise _invalid(f"Missing required param: {required}.", required, "parameter_missing")
-        lines = params["line_items"]
+        lines = self._priced(params["line_items"])
         currencies = {line["price_data"]["currency"] for line in lines}
         if len(currencies) != 1:
             raise _invalid("All line items must use the same currency.", "line_items")
+        if (params["mode"] == "subscription") != all("price" in line for line in lines):
+            raise _invalid("Subscription mode takes recurring prices, payment mode price_data.", "line_items")
         session_id = _new_id("cs_test")
         now = int(time.time())
         session = {
@@ -303,6 +403,8 @@ class StripeStandin:
             "expires_at": int(params.get("expires_at", now + 86_400)),
             "url": f"{self.base_url}/c/pay/{session_id}",
             "_intent_metadata": params.get("payment_intent_data", {}).get("metadata", {}),
+            "_subscription_metadata": params.get("subscription_data", {}).get("metadata", {}),
+            "_lines": params["line_items"],
         }
         self.sessions[session_id] = session
         return _public(session)

@@ -1,5 +1,5 @@
 """Payment providers behind one interface: Stripe Checkout and offline methods (bank transfer, pay on
-pickup), plus Stripe webhook verification and parsing.
+pickup), Stripe subscriptions, plus Stripe webhook verification and parsing.
 
 Infrastructure only: no models, no routes. The orders domain builds :class:`PaymentProviders` from a
 :class:`PaymentConfig` filled from settings, calls ``start`` at checkout (a :class:`Redirect` or
@@ -17,6 +17,10 @@ from verso.lib.payments._events import (
     SESSION_ASYNC_SUCCEEDED,
     SESSION_COMPLETED,
     SESSION_EXPIRED,
+    SUBSCRIPTION_CREATED,
+    SUBSCRIPTION_DELETED,
+    SUBSCRIPTION_TYPES,
+    SUBSCRIPTION_UPDATED,
     StripeEvent,
     parse_stripe_event,
     verify_stripe_event,
@@ -37,6 +41,12 @@ from verso.lib.payments._registry import PaymentProviders
 from verso.lib.payments._signature import DEFAULT_TOLERANCE, sign_stripe_payload, verify_stripe_signature
 from verso.lib.payments._stripe import StripeProvider
 from verso.lib.payments._stripe_objects import ORDER_REFERENCE
+from verso.lib.payments._subscriptions import (
+    SUBSCRIPTION_REFERENCE,
+    StripeSubscription,
+    SubscriptionRequest,
+    subscription_from,
+)
 
 __all__ = [
     "CHARGE_REFUNDED",
@@ -50,6 +60,11 @@ __all__ = [
     "SESSION_COMPLETED",
     "SESSION_EXPIRED",
     "STRIPE_API_BASE",
+    "SUBSCRIPTION_CREATED",
+    "SUBSCRIPTION_DELETED",
+    "SUBSCRIPTION_REFERENCE",
+    "SUBSCRIPTION_TYPES",
+    "SUBSCRIPTION_UPDATED",
     "AwaitStaff",
     "OfflineMethod",
     "OfflineProvider",
@@ -66,10 +81,13 @@ __all__ = [
     "RefundState",
     "StripeEvent",
     "StripeProvider",
+    "StripeSubscription",
+    "SubscriptionRequest",
     "WebhookError",
     "group_iban",
     "parse_stripe_event",
     "sign_stripe_payload",
+    "subscription_from",
     "verify_stripe_event",
     "verify_stripe_signature",
 ]

@@ -1,4 +1,4 @@
-"""Stripe webhook events that checkout acts on, read into one small typed value.
+"""Stripe webhook events that checkout and subscriptions act on, read into one small typed value.
 
 Any other event type is returned with ``ignored=True`` (answer 200 and do nothing), never an error:
 Stripe sends whatever the endpoint was subscribed to, and new types appear over time.
@@ -23,6 +23,7 @@ from verso.lib.payments._stripe_objects import (
     object_id,
     session_state,
 )
+from verso.lib.payments._subscriptions import SUBSCRIPTION_REFERENCE, StripeSubscription, subscription_from
 
 SESSION_COMPLETED = "checkout.session.completed"
 SESSION_ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
@@ -31,6 +32,10 @@ SESSION_EXPIRED = "checkout.session.expired"
 INTENT_SUCCEEDED = "payment_intent.succeeded"
 INTENT_FAILED = "payment_intent.payment_failed"
 CHARGE_REFUNDED = "charge.refunded"
+SUBSCRIPTION_CREATED = "customer.subscription.created"
+SUBSCRIPTION_UPDATED = "customer.subscription.updated"
+SUBSCRIPTION_DELETED = "customer.subscription.deleted"
+SUBSCRIPTION_TYPES = frozenset({SUBSCRIPTION_CREATED, SUBSCRIPTION_UPDATED, SUBSCRIPTION_DELETED})
 
 _SESSION_TYPES = {
     SESSION_COMPLETED: None,  # paid, or processing for delayed methods: read from the session
@@ -38,7 +43,9 @@ _SESSION_TYPES = {
     SESSION_ASYNC_FAILED: PaymentState.FAILED,
     SESSION_EXPIRED: PaymentState.CANCELLED,
 }
-HANDLED_TYPES = frozenset({*_SESSION_TYPES, INTENT_SUCCEEDED, INTENT_FAILED, CHARGE_REFUNDED})
+HANDLED_TYPES = frozenset(
+    {*_SESSION_TYPES, INTENT_SUCCEEDED, INTENT_FAILED, CHARGE_REFUNDED, *SUBSCRIPTION_TYPES}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +53,10 @@ class StripeEvent:
     """``id`` is what makes the webhook idempotent: store it and skip events already seen.
     ``state`` is what the event says about the payment (``None`` for refunds and ignored types);
     ``amount`` is the session total, the intent amount or the charge amount; ``amount_refunded`` is
-    the charge's total refunded so far (``charge.refunded`` only)."""
+    the charge's total refunded so far (``charge.refunded`` only). Subscription events carry
+    ``subscription`` (Stripe's object now); a Checkout Session in ``mode`` ``subscription`` carries the
+    ``subscription_id`` and ``customer_id`` it created, and both the caller's
+    ``subscription_reference``."""
 
     id: str
     type: str
@@ -61,6 +71,16 @@ class StripeEvent:
     order_reference: str | None = None
     failure_message: str | None = None
     metadata: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    mode: str | None = None
+    subscription_id: str | None = None
+    customer_id: str | None = None
+    subscription_reference: str | None = None
+    subscription: StripeSubscription | None = None
+
+    @property
+    def is_subscription(self) -> bool:
+        """About a subscription (its object, or its Checkout Session) rather than a one-off payment."""
+        return self.subscription is not None or self.mode == "subscription"
 
 
 def parse_stripe_event(payload: bytes | str) -> StripeEvent:
@@ -89,14 +109,31 @@ def parse_stripe_event(payload: bytes | str) -> StripeEvent:
         "currency": currency_of(obj),
         "metadata": MappingProxyType(metadata),
         "order_reference": metadata.get(ORDER_REFERENCE),
+        "subscription_reference": metadata.get(SUBSCRIPTION_REFERENCE),
     }
     if event_type in _SESSION_TYPES:
+        mode = obj.get("mode")
         specific: dict[str, Any] = {
             "state": _SESSION_TYPES[event_type] or session_state(obj),
             "session_id": obj["id"],
             "payment_intent_id": object_id(obj.get("payment_intent")),
             "amount": obj.get("amount_total"),
-            "order_reference": common["order_reference"] or obj.get("client_reference_id"),
+            "mode": mode if isinstance(mode, str) else None,
+            "subscription_id": object_id(obj.get("subscription")),
+            "customer_id": object_id(obj.get("customer")),
+        }
+        if mode == "subscription":
+            specific["subscription_reference"] = common["subscription_reference"] or obj.get(
+                "client_reference_id"
+            )
+        else:
+            specific["order_reference"] = common["order_reference"] or obj.get("client_reference_id")
+    elif event_type in SUBSCRIPTION_TYPES:
+        subscription = subscription_from(obj)
+        specific = {
+            "subscription": subscription,
+            "subscription_id": subscription.id,
+            "customer_id": subscription.customer_id,
         }
     elif event_type == CHARGE_REFUNDED:
         specific = {

@@ -3,6 +3,7 @@
 Each provider owns its own :class:`stripe.StripeClient` (no module-level ``stripe.api_key``), so two
 configurations never share state and tests point ``stripe_api_base`` at a local stand-in. The whole
 order total is charged as one line: prices, discounts, shipping and tax are Verso's, never Stripe's.
+Subscriptions are the exception: they bill a price kept at Stripe, which renews them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ from verso.lib.payments._stripe_objects import (
     intent_status,
     object_id,
     session_status,
+)
+from verso.lib.payments._subscriptions import (
+    SUBSCRIPTION_REFERENCE,
+    StripeSubscription,
+    SubscriptionRequest,
+    subscription_from,
 )
 
 UNAVAILABLE = "Card payments are unavailable right now. Please choose another way to pay."
@@ -116,8 +123,6 @@ class StripeProvider:
     async def start(self, request: PaymentRequest) -> Redirect:
         """Open a Checkout Session. ``success_url`` may contain ``{CHECKOUT_SESSION_ID}``, which Stripe
         replaces with the session id when it sends the customer back."""
-        if not self.available:
-            raise PaymentError(UNAVAILABLE, detail="Stripe keys (secret and webhook secret) are not set.")
         reference = request.order_reference
         params: dict[str, Any] = {
             "mode": "payment",
@@ -141,19 +146,7 @@ class StripeProvider:
             params["customer_email"] = request.customer_email
         if request.expires_at is not None:
             params["expires_at"] = int(request.expires_at.timestamp())
-        sessions = self._stripe().v1.checkout.sessions
-        session = await self._call(
-            sessions.create_async(params, {"idempotency_key": request.idempotency_key})  # type: ignore[arg-type]
-        )
-        if not session.get("url"):
-            raise PaymentError(FAILED, detail=f"Stripe session {session.get('id')} came back without a URL.")
-        expires = session.get("expires_at")
-        return Redirect(
-            provider=self.key,
-            reference=session["id"],
-            url=session["url"],
-            expires_at=datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None,
-        )
+        return await self._open_session(params, request.idempotency_key)
 
     async def status(self, reference: str) -> PaymentStatus:
         """``reference`` is a Checkout Session id (``cs_...``) or a PaymentIntent id (``pi_...``)."""
@@ -198,6 +191,58 @@ class StripeProvider:
             )
         )
         return session_status(session)
+
+    async def start_subscription(self, request: SubscriptionRequest) -> Redirect:
+        """Open a Checkout Session in subscription mode for one unit of ``request.price_id``; the
+        reference rides on the session and on the subscription it creates, for the webhook."""
+        metadata = {SUBSCRIPTION_REFERENCE: request.reference}
+        params: dict[str, Any] = {
+            "mode": "subscription",
+            "line_items": [{"price": request.price_id, "quantity": 1}],
+            "client_reference_id": request.reference,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": metadata,
+            "subscription_data": {"metadata": metadata},
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        return await self._open_session(params, request.idempotency_key)
+
+    async def _open_session(self, params: dict[str, Any], idempotency_key: str) -> Redirect:
+        if not self.available:
+            raise PaymentError(UNAVAILABLE, detail="Stripe keys (secret and webhook secret) are not set.")
+        sessions = self._stripe().v1.checkout.sessions
+        session = await self._call(
+            sessions.create_async(params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+        )
+        if not session.get("url"):
+            raise PaymentError(FAILED, detail=f"Stripe session {session.get('id')} came back without a URL.")
+        expires = session.get("expires_at")
+        return Redirect(
+            provider=self.key,
+            reference=session["id"],
+            url=session["url"],
+            expires_at=datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None,
+        )
+
+    async def cancel_subscription_at_period_end(self, subscription_id: str) -> StripeSubscription:
+        """Stop renewing: the customer keeps what they paid for until the period ends, then Stripe
+        cancels (``customer.subscription.deleted``). Setting a flag is naturally idempotent."""
+        return await self._set_cancel_at_period_end(subscription_id, True)
+
+    async def resume_subscription(self, subscription_id: str) -> StripeSubscription:
+        """Undo :meth:`cancel_subscription_at_period_end` before the period ends."""
+        return await self._set_cancel_at_period_end(subscription_id, False)
+
+    async def _set_cancel_at_period_end(self, subscription_id: str, cancel: bool) -> StripeSubscription:
+        if not subscription_id.startswith("sub_"):
+            raise ValueError(f"not a Stripe subscription id: {subscription_id!r}")
+        subscriptions = self._stripe().v1.subscriptions
+        answer = await self._call(
+            subscriptions.update_async(subscription_id, {"cancel_at_period_end": cancel})
+        )
+        return subscription_from(answer)
 
     async def _session(self, session_id: str) -> dict[str, Any]:
         sessions = self._stripe().v1.checkout.sessions

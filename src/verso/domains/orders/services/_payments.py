@@ -162,6 +162,10 @@ async def handle_stripe_event(session: AsyncSession, event: StripeEvent) -> str:
     if not await _first_time(session, event):
         await session.rollback()
         return "duplicate"
+    if event.is_subscription:
+        from verso.domains.orders.services._subscriptions import handle_subscription_event  # (a cycle)
+
+        return await handle_subscription_event(session, event)
     order, payment = await _order_for(session, event)
     if order is None:
         await session.commit()

@@ -8,6 +8,7 @@ from verso.domains.orders.views import (
     _checkout,
     _downloads,
     _order_page,
+    _subscriptions,
     _webhooks,
 )
 
@@ -18,6 +19,7 @@ routes = [
     *_addresses.routes,
     *_downloads.routes,
     *_admin.routes,
+    *_subscriptions.routes,
     *_webhooks.routes,
 ]
 

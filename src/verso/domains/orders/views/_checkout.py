@@ -55,7 +55,12 @@ def _forms(state: CheckoutState) -> dict[str, FormState]:
     draft = state.draft
     return {
         "contact": form_from({"email": state.email, "name": draft.name, "phone": draft.phone}),
-        "address": form_from(dict(draft.shipping_address or {"country": _default_country()})),
+        "address": form_from(
+            dict(
+                draft.shipping_address
+                or {"country": _default_country(), "name": draft.name, "phone": draft.phone}
+            )
+        ),
         "codes": form_from({}),
         "shipping": form_from({}),
         "pay": form_from(
