@@ -34,6 +34,7 @@ from verso.domains.shop.demo._catalogue import (
     XL_SURCHARGE,
     Item,
 )
+from verso.domains.shop.demo._commerce import load_commerce
 from verso.domains.shop.demo._pictures import draw_product
 from verso.domains.shop.models import (
     Attribute,
@@ -77,6 +78,7 @@ async def load(session: AsyncSession, *, admin_password: str) -> None:
     await _related(session, products)
     await _reviews(session, products)
     await _wishlists(session, products)
+    await load_commerce(session, products)
 
 
 async def _categories(session: AsyncSession) -> dict[str, Category]:
@@ -116,7 +118,7 @@ def _description(item: Item) -> str:
     footer = (
         "*Instant download after checkout.*"
         if item.digital
-        else "*Ships from our studio in Lisbon within two working days.*"
+        else "*Ships from our studio in Lyon within two working days.*"
     )
     return f"{item.blurb}\n\n**Details**\n\n{bullets}\n\n{footer}\n"
 
