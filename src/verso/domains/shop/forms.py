@@ -41,6 +41,7 @@ class ProductForm(msgspec.Struct):
     stock: Annotated[int, Meta(ge=0, le=10_000_000)] = 0
     weight_grams: Annotated[int, Meta(ge=0, le=10_000_000)] | None = None
     is_digital: bool = False
+    is_gift_card: bool = False
     is_subscription: bool = False
     stripe_price_id: Annotated[str, Meta(max_length=100)] = ""
     status: str = "draft"
@@ -90,6 +91,7 @@ def product_input(data: ProductForm, form: FormState, currency: str) -> ProductI
         stock=data.stock,
         weight_grams=data.weight_grams,
         is_digital=data.is_digital,
+        is_gift_card=data.is_gift_card,
         is_subscription=data.is_subscription,
         stripe_price_id=data.stripe_price_id,
         status=data.status,

@@ -95,6 +95,7 @@ class ProductInput:
     stock: int = 0
     weight_grams: int | None = None
     is_digital: bool = False
+    is_gift_card: bool = False  # paying for it issues a gift card of its price (implies digital)
     is_subscription: bool = False
     stripe_price_id: str = ""
     status: str = "draft"
@@ -180,6 +181,7 @@ _AUDITED = (
     "stock",
     "weight_grams",
     "is_digital",
+    "is_gift_card",
     "is_subscription",
     "stripe_price_id",
     "status",
@@ -276,10 +278,11 @@ class ProductService(SQLAlchemyAsyncRepositoryService[Product]):
         product.compare_at_price = data.compare_at_price
         product.cost = data.cost
         product.sku = (data.sku or "").strip() or None
-        product.track_stock = data.track_stock and not data.is_digital
+        product.track_stock = data.track_stock and not (data.is_digital or data.is_gift_card)
         product.stock = data.stock
         product.weight_grams = data.weight_grams
-        product.is_digital = data.is_digital
+        product.is_digital = data.is_digital or data.is_gift_card
+        product.is_gift_card = data.is_gift_card
         product.is_subscription = data.is_subscription
         product.stripe_price_id = data.stripe_price_id.strip() if data.is_subscription else ""
         product.status = data.status
