@@ -11,6 +11,30 @@ from verso.domains.shop.services._bundles import (
     bundle_offers_for,
     bundle_price,
 )
+from verso.domains.shop.services._cart import (
+    COOKIE as CART_COOKIE,
+)
+from verso.domains.shop.services._cart import (
+    AddRequest,
+    CartError,
+    CartLineView,
+    CartNotice,
+    CartOwner,
+    CartView,
+    acknowledge_prices,
+    add_to_cart,
+    badge_count,
+    empty_cart,
+    ensure_cart,
+    find_cart,
+    merge_guest_cart,
+    new_token,
+    remove_line,
+    set_codes,
+    set_quantity,
+    token_hash,
+    view_cart,
+)
 from verso.domains.shop.services._categories import CategoryNode, CategoryService, descendants, trail, tree
 from verso.domains.shop.services._collection_rules import (
     CONDITIONS,
@@ -22,6 +46,7 @@ from verso.domains.shop.services._collection_rules import (
 from verso.domains.shop.services._collections import (
     CollectionInput,
     CollectionService,
+    collections_of,
     find_products,
     is_live,
     live_clause,
@@ -29,6 +54,22 @@ from verso.domains.shop.services._collections import (
 from verso.domains.shop.services._csv_export import ExportFilter, export_csv
 from verso.domains.shop.services._csv_format import MAX_FILE_BYTES, PRODUCT_COLUMNS, VARIANT_COLUMNS
 from verso.domains.shop.services._csv_runs import IMPORT_JOBS, ImportRunService, Uploader
+from verso.domains.shop.services._discounts import (
+    DiscountInput,
+    DiscountService,
+    discount_uses,
+    normalise_discount_code,
+    pricing_discounts,
+    record_discount_use,
+    release_discount_uses,
+)
+from verso.domains.shop.services._gift_cards import (
+    credit_gift_card,
+    issue_gift_card,
+    normalise_gift_card_code,
+    pricing_gift_cards,
+    redeem_gift_card,
+)
 from verso.domains.shop.services._images import ImageService
 from verso.domains.shop.services._products import (
     BULK_ACTIONS,
@@ -54,7 +95,25 @@ from verso.domains.shop.services._reviews import (
 )
 from verso.domains.shop.services._search import SearchQuery, SearchResults, search_products
 from verso.domains.shop.services._search_index import rebuild_search_index
+from verso.domains.shop.services._shipping import (
+    ShippingService,
+    pricing_zones,
+)
+from verso.domains.shop.services._shop_settings import (
+    CheckoutSettings,
+    checkout_settings,
+    save_checkout_settings,
+)
 from verso.domains.shop.services._sitemap import sitemap_xml
+from verso.domains.shop.services._stock import (
+    LOW_STOCK,
+    return_stock,
+    take_stock,
+)
+from verso.domains.shop.services._tax_rates import (
+    TaxRateService,
+    pricing_tax_rates,
+)
 from verso.domains.shop.services._variants import (
     AttributeService,
     Axis,
@@ -71,22 +130,33 @@ from verso.domains.shop.services._wishlist import WishlistEntry, WishlistError, 
 
 __all__ = [
     "BULK_ACTIONS",
+    "CART_COOKIE",
     "CONDITIONS",
     "IMPORT_JOBS",
+    "LOW_STOCK",
     "MAX_FILE_BYTES",
     "MODERATION",
     "PRODUCT_COLUMNS",
     "VARIANT_COLUMNS",
+    "AddRequest",
     "AttributeService",
     "Axis",
     "BundleInput",
     "BundleOffer",
     "BundlePrice",
     "BundleService",
+    "CartError",
+    "CartLineView",
+    "CartNotice",
+    "CartOwner",
+    "CartView",
     "CategoryNode",
     "CategoryService",
+    "CheckoutSettings",
     "CollectionInput",
     "CollectionService",
+    "DiscountInput",
+    "DiscountService",
     "ExportFilter",
     "ImageService",
     "ImportRunService",
@@ -105,6 +175,8 @@ __all__ = [
     "ReviewService",
     "SearchQuery",
     "SearchResults",
+    "ShippingService",
+    "TaxRateService",
     "Uploader",
     "VariantService",
     "VariantSpec",
@@ -113,36 +185,66 @@ __all__ = [
     "WishlistEntry",
     "WishlistError",
     "WishlistService",
+    "acknowledge_prices",
+    "add_to_cart",
+    "badge_count",
     "bundle_offer",
     "bundle_offers_for",
     "bundle_price",
     "catalog_changed",
     "catalog_version",
+    "checkout_settings",
     "clean_tags",
     "collection_clause",
     "collection_position",
+    "collections_of",
     "condition_key",
+    "credit_gift_card",
     "current_version",
     "default_author",
     "descendants",
+    "discount_uses",
     "effective_price",
+    "empty_cart",
+    "ensure_cart",
     "export_csv",
+    "find_cart",
     "find_products",
     "in_stock_clause",
     "input_from",
     "is_in_stock",
     "is_live",
+    "issue_gift_card",
     "live_clause",
+    "merge_guest_cart",
+    "new_token",
+    "normalise_discount_code",
+    "normalise_gift_card_code",
+    "pricing_discounts",
+    "pricing_gift_cards",
+    "pricing_tax_rates",
+    "pricing_zones",
     "rebuild_search_index",
     "recent_products",
+    "record_discount_use",
+    "redeem_gift_card",
     "related_products",
+    "release_discount_uses",
+    "remove_line",
     "replace_variants",
+    "return_stock",
     "rules_clause",
+    "save_checkout_settings",
     "search_products",
+    "set_codes",
+    "set_quantity",
     "sitemap_xml",
+    "take_stock",
+    "token_hash",
     "trail",
     "tree",
     "variant_grid",
     "variant_name",
+    "view_cart",
     "visitor_state",
 ]
