@@ -117,3 +117,20 @@ def test_places_are_checked_and_normalised() -> None:
     assert postcode_problem("7*5") and postcode_problem("*") and postcode_problem("99-10")
     assert postcode_problem("75#01") and postcode_problem("12345678901234")
     assert postcode_problem("1000-001*") is None and postcode_problem("10-99") is None
+
+
+async def test_pricing_zones_are_kept_per_version_yet_a_session_sees_its_own_change(
+    db_session, session_maker
+) -> None:
+    """Checkout keeps the zones between requests; a staff change bumps the catalogue version, and
+    the session making it (like the demo loader, which prices in the same transaction) sees it first."""
+    await _zone(db_session, "France", countries="FR")
+    assert [zone.name for zone in await pricing_zones(db_session)] == ["France"]
+    belgium, _ = parse_places("BE", "", "")
+    await ShippingService(session=db_session).save_zone(None, ZoneInput("Belgium", belgium), actor=ACTOR)
+    assert {zone.name for zone in await pricing_zones(db_session)} == {"France", "Belgium"}
+    async with session_maker() as other:
+        assert [zone.name for zone in await pricing_zones(other)] == ["France"]  # not committed yet
+    await db_session.commit()
+    async with session_maker() as other:
+        assert {zone.name for zone in await pricing_zones(other)} == {"France", "Belgium"}

@@ -27,8 +27,9 @@ from verso.domains.orders.services._addresses import (
     validate_address,
 )
 from verso.domains.orders.services._lifecycle import confirm_offline, load_order, mark_paid
-from verso.domains.orders.services._payments import payment_providers, start_payment
+from verso.domains.orders.services._payments import instructions_of, payment_providers, start_payment
 from verso.domains.orders.services._placing import (
+    CARD_PROVIDERS,
     CheckoutError,
     Placement,
     check_ready,
@@ -48,7 +49,7 @@ from verso.domains.shop.services._discounts import normalise_discount_code, pric
 from verso.domains.shop.services._gift_cards import normalise_gift_card_code, pricing_gift_cards
 from verso.lib import clock
 from verso.lib.forms import FormState
-from verso.lib.payments import PaymentError, PaymentProvider, PaymentStart
+from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, PaymentStart
 
 STEPS = ("contact", "address", "shipping", "pay")
 MAX_CODES = 5
@@ -255,31 +256,41 @@ async def pay(
     )
     check_ready(state.priced, placement, frozenset(p.key for p in state.providers))
     cart_id = state.cart.id
+    card = provider_key in CARD_PROVIDERS
     await _drop_previous_attempt(session, draft)
     try:
         order = await place_order(session, state.priced, placement, now=clock.utcnow())
         draft.pending_order_id = order.id
         if order.amount_due == 0:
             await mark_paid(session, order, how="gift card", cart_id=cart_id)
+        elif not card:
+            await _pay_offline(session, order, provider_key, cart_id)
         await session.commit()
     except CheckoutError:
         await session.rollback()
         raise
-    if order.amount_due == 0:
+    if order.amount_due == 0 or not card:
         return Paid(order)
     try:
-        started = await start_payment(session, order, provider_key)
+        return await start_payment(session, order, provider_key)
     except PaymentError as exc:
         await session.rollback()
         order = await load_order(session, order.id)  # type: ignore[assignment]
         await release_unpaid(session, order, reason=f"The payment could not start: {exc}")
         await session.commit()
-        raise CheckoutError(
-            "The payment could not start. Please try again or choose another way to pay.", "pay"
-        ) from exc
-    if provider_key != "stripe":
-        order = await load_order(session, order.id)  # type: ignore[assignment]
-        await confirm_offline(session, order, cart_id=cart_id)
-        await session.commit()
-        return Paid(order)
-    return started
+        raise _could_not_start() from exc
+
+
+def _could_not_start() -> CheckoutError:
+    return CheckoutError("The payment could not start. Please try again or choose another way to pay.", "pay")
+
+
+async def _pay_offline(session: AsyncSession, order: Order, provider_key: str, cart_id: UUID) -> None:
+    """Nothing leaves the process: the payment with its instructions, the confirmation email and the
+    emptied cart are written in the placing transaction, so the order is placed whole or not at all."""
+    try:
+        started = await start_payment(session, order, provider_key)
+    except PaymentError as exc:
+        raise _could_not_start() from exc
+    instructions = instructions_of(started) if isinstance(started, AwaitStaff) else None
+    await confirm_offline(session, order, cart_id=cart_id, instructions=instructions)

@@ -1,15 +1,15 @@
 """The customer's order emails, queued in the outbox with the order's transaction: placed (offline:
-how to pay), paid (the confirmation, with download links), shipped (with tracking) and refunded."""
+how to pay, from the ``instructions`` the payment was started with), paid (the confirmation, with
+download links), shipped (with tracking) and refunded."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.ops.services import business_cache
-from verso.domains.orders.models import Order, Payment
+from verso.domains.orders.models import Order
 from verso.domains.orders.services._links import order_url
 from verso.domains.orders.services._timeline import record
 from verso.lib.email import send_email
@@ -46,10 +46,7 @@ async def send_order_email(session: AsyncSession, order: Order, kind: str, **ext
         "instructions": None,
     }
     if kind == "placed":
-        payment = await session.scalar(
-            select(Payment).where(Payment.order_id == order.id).order_by(Payment.created_at.desc())
-        )
-        context["instructions"] = payment.instructions if payment else None
+        context["instructions"] = extra.get("instructions")
     subject = SUBJECTS[kind].format(number=order.number, amount=context["refund_amount"])
     await send_email(session, to=order.email, subject=subject, template=f"orders/{kind}", context=context)
     record(session, order, "email", f"Emailed the customer: {subject}.", internal=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -124,11 +125,13 @@ async def _deliver_goods(session: AsyncSession, order: Order) -> None:
     await send_order_email(session, order, "paid", downloads=links)
 
 
-async def confirm_offline(session: AsyncSession, order: Order, *, cart_id: UUID) -> None:
+async def confirm_offline(
+    session: AsyncSession, order: Order, *, cart_id: UUID, instructions: dict[str, Any] | None
+) -> None:
     """An offline order is placed: it waits for staff to mark it paid; the customer gets the
-    confirmation with the payment instructions and the cart is emptied."""
+    confirmation with the payment ``instructions`` and the cart is emptied."""
     await empty_cart(session, cart_id)
-    await send_order_email(session, order, "placed")
+    await send_order_email(session, order, "placed", instructions=instructions)
 
 
 # ---- shipping -------------------------------------------------------------------------------

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from uuid_utils.compat import uuid7
 
 from verso.domains.ops.services import business_cache
 from verso.domains.orders.models import CheckoutDraft, Order, Payment, PaymentEvent, Refund
 from verso.domains.orders.services._lifecycle import REFUND_JOB, load_order, mark_paid
 from verso.domains.orders.services._links import order_path
-from verso.domains.orders.services._placing import release_unpaid
+from verso.domains.orders.services._placing import CARD_PROVIDERS, release_unpaid
 from verso.domains.orders.services._timeline import record
 from verso.domains.shop.services._shop_settings import checkout_settings
 from verso.lib import clock
@@ -85,13 +86,24 @@ def _absolute(path: str) -> str:
     return get_settings().base_url.rstrip("/") + path
 
 
+def instructions_of(started: AwaitStaff) -> dict[str, Any]:
+    """What an offline payment asks the customer to do, as the payment stores it and the email shows it."""
+    return {"text": started.instructions, "details": [list(d) for d in started.details]}
+
+
 async def start_payment(session: AsyncSession, order: Order, provider_key: str) -> PaymentStart:
-    """Open a payment for ``order.amount_due`` (the order is committed). Raises
-    :class:`PaymentError` when the provider refuses; the order stays pending and may try again."""
+    """Open a payment for ``order.amount_due``. Raises :class:`PaymentError` when the provider
+    refuses; the order stays pending and may try again.
+
+    A card payment leaves the process: the order is committed, then the Payment row (its id is the
+    idempotency key), then the provider's answer. An offline one does not: its row is written in the
+    caller's transaction, which commits it with the order."""
     providers = await payment_providers(session)
     provider = providers.get(provider_key)
+    leaves = provider_key in CARD_PROVIDERS
     now = clock.utcnow()
     payment = Payment(
+        id=uuid7(),
         order_id=order.id,
         provider=provider_key,
         amount=order.amount_due,
@@ -100,7 +112,8 @@ async def start_payment(session: AsyncSession, order: Order, provider_key: str) 
         expires_at=now + timedelta(minutes=STRIPE_SESSION_MINUTES) if provider_key == "stripe" else None,
     )
     session.add(payment)
-    await session.commit()
+    if leaves:
+        await session.commit()
     request = PaymentRequest(
         amount=order.amount_due,
         currency=order.currency,
@@ -118,8 +131,9 @@ async def start_payment(session: AsyncSession, order: Order, provider_key: str) 
     if isinstance(started, Redirect):
         payment.redirect_url = started.url
     elif isinstance(started, AwaitStaff):
-        payment.instructions = {"text": started.instructions, "details": [list(d) for d in started.details]}
-    await session.commit()
+        payment.instructions = instructions_of(started)
+    if leaves:
+        await session.commit()
     return started
 
 

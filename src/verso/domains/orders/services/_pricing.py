@@ -91,10 +91,14 @@ async def price_cart(
     product_ids = [line.item.product_id for line in view.lines if line.item.product_id]
     collections = await collections_of(session, product_ids, sorted(wanted))
     lines = tuple(_cart_line(line, collections) for line in view.lines)
+    # What the customer did before matters only to a discount for new or returning customers or
+    # with a per-customer limit: without one, neither is read.
+    by_history = any(d.eligibility != "all" for d in discounts)
+    by_uses = any(d.per_customer_limit is not None for d in discounts)
     customer = pricing.CustomerContext(
         customer_id=customer_id,
-        paid_orders=await paid_orders(session, customer_id=customer_id, email=email),
-        discount_uses=await discount_uses(session, customer_id=customer_id, email=email),
+        paid_orders=await paid_orders(session, customer_id=customer_id, email=email) if by_history else 0,
+        discount_uses=await discount_uses(session, customer_id=customer_id, email=email) if by_uses else {},
     )
     checkout = pricing.Checkout(
         lines=lines,

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from verso.domains.shop.models import Bundle, Cart, CartItem, Product, ProductImage, ProductVariant
 from verso.domains.shop.services._bundles import BundleOffer, offer_lines
@@ -148,21 +148,17 @@ class CartView:
 
 
 # ---- finding carts --------------------------------------------------------------------------
-def _with_items() -> tuple[object, ...]:
-    return (selectinload(Cart.items),)
-
-
 async def find_cart(session: AsyncSession, owner: CartOwner) -> Cart | None:
-    """The owner's cart with its items, or None. A customer's own cart wins over a guest token."""
+    """The owner's cart with its items, or None. A customer's own cart wins over a guest token.
+    One query (the items joined), since every checkout step starts here."""
     if owner.customer_id is not None:
-        return await session.scalar(
-            select(Cart).where(Cart.customer_id == owner.customer_id).options(*_with_items())
-        )
-    if owner.token:
-        return await session.scalar(
-            select(Cart).where(Cart.token_hash == token_hash(owner.token)).options(*_with_items())
-        )
-    return None
+        where = Cart.customer_id == owner.customer_id
+    elif owner.token:
+        where = Cart.token_hash == token_hash(owner.token)
+    else:
+        return None
+    found = await session.scalars(select(Cart).where(where).options(joinedload(Cart.items)))
+    return found.unique().first()
 
 
 async def ensure_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart, str | None]:

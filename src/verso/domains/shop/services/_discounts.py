@@ -33,6 +33,7 @@ from verso.domains.shop.models._promotions import (
     DiscountUsage,
 )
 from verso.domains.shop.services._products import ProductError
+from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib import clock
 from verso.lib.audit import Actor, audit, diff
 
@@ -205,6 +206,7 @@ class DiscountService(SQLAlchemyAsyncRepositoryService[Discount]):
             await session.flush()
         except IntegrityError as exc:  # another discount took the code meanwhile
             raise ProductError({"code": f"Another discount already uses the code {discount.code}."}) from exc
+        catalog_changed(session)  # checkout keeps the automatic discounts per catalogue version
         audit(
             session,
             actor,
@@ -221,6 +223,7 @@ class DiscountService(SQLAlchemyAsyncRepositoryService[Discount]):
         if discount.is_active == active:
             return
         discount.is_active = active
+        catalog_changed(self.repository.session)
         audit(
             self.repository.session,
             actor,
@@ -249,15 +252,16 @@ class DiscountService(SQLAlchemyAsyncRepositoryService[Discount]):
             changes=diff(_snapshot(discount), {}),
         )
         await session.delete(discount)
+        catalog_changed(session)
 
 
 # ---- what checkout calls ----------------------------------------------------------------------
-def as_pricing(row: Discount) -> pricing.Discount:
-    """A discount row as the pure pricing functions see it."""
+def as_pricing(row: Any) -> pricing.Discount:
+    """A discount row (an ORM row or a Core row of its columns) as the pure pricing functions see it."""
     return pricing.Discount(
         id=row.id,
         name=row.name,
-        kind=row.kind,  # type: ignore[arg-type]
+        kind=row.kind,
         value=row.value,
         code=row.code,
         buy_quantity=row.buy_quantity,
@@ -269,28 +273,46 @@ def as_pricing(row: Discount) -> pricing.Discount:
         per_customer_limit=row.per_customer_limit,
         starts_at=clock.as_utc(row.starts_at) if row.starts_at else None,
         ends_at=clock.as_utc(row.ends_at) if row.ends_at else None,
-        applies_to=row.applies_to,  # type: ignore[arg-type]
+        applies_to=row.applies_to,
         product_ids=frozenset(UUID(str(i)) for i in row.product_ids or []),
         collection_ids=frozenset(UUID(str(i)) for i in row.collection_ids or []),
-        eligibility=row.eligibility,  # type: ignore[arg-type]
+        eligibility=row.eligibility,
         combinable=row.combinable,
     )
+
+
+_ACTIVE = Discount.is_active.is_(True)
+_ORDER = (Discount.created_at, Discount.id)
+_AUTOMATIC = select(*Discount.__table__.c).where(_ACTIVE, Discount.code.is_(None)).order_by(*_ORDER)
+
+
+async def _read_automatic(read: Reader) -> tuple[pricing.Discount, ...]:
+    return tuple(as_pricing(row) for row in await read(_AUTOMATIC))
 
 
 async def pricing_discounts(session: AsyncSession, codes: Sequence[str]) -> tuple[pricing.Discount, ...]:
     """The active automatic discounts (oldest first), then the active discounts whose code is one of
     ``codes`` (any case), in the order typed. Dates and limits are left to ``pricing``, which explains
-    them to the customer; an inactive code is simply unknown."""
+    them to the customer; an inactive code is simply unknown.
+
+    The automatic ones are kept per catalogue version (staff changes bump it), so a checkout without
+    codes reads nothing; but their use counts change with every order, so while one of them has a
+    usage limit they are read fresh, like the typed codes always are."""
     wanted = list(dict.fromkeys(c for c in (normalise_discount_code(c) for c in codes) if c))
+    automatic = await per_version(session, "automatic_discounts", _read_automatic)
+    limited = any(d.maximum_uses is not None for d in automatic)
+    if not wanted and not limited:
+        return automatic
     coded = Discount.code.in_(wanted) if wanted else false()
     rows = (
         await session.scalars(
             select(Discount)
-            .where(Discount.is_active.is_(True), or_(Discount.code.is_(None), coded))
-            .order_by(Discount.created_at, Discount.id)
+            .where(_ACTIVE, or_(Discount.code.is_(None), coded) if limited else coded)
+            .order_by(*_ORDER)
         )
     ).all()
-    automatic = [as_pricing(r) for r in rows if r.code is None]
+    if limited:
+        automatic = tuple(as_pricing(r) for r in rows if r.code is None)
     by_code = {r.code: as_pricing(r) for r in rows if r.code is not None}
     return (*automatic, *(by_code[c] for c in wanted if c in by_code))
 

@@ -22,6 +22,7 @@ from verso.domains.shop import pricing
 from verso.domains.shop.models import ShippingRate, ShippingZone
 from verso.domains.shop.models._shipping import RATE_KINDS
 from verso.domains.shop.services._products import ProductError
+from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib.audit import Actor, audit, diff
 
 RATE_KIND_LABELS = {
@@ -264,6 +265,7 @@ class ShippingService(SQLAlchemyAsyncRepositoryService[ShippingZone]):
             data.position,
         )
         await session.flush()
+        catalog_changed(session)  # checkout keeps the zones per catalogue version
         audit(
             session,
             actor,
@@ -287,6 +289,7 @@ class ShippingService(SQLAlchemyAsyncRepositoryService[ShippingZone]):
         )
         await session.delete(zone)
         await session.flush()
+        catalog_changed(session)
 
     async def save_rate(
         self, zone: ShippingZone, rate: ShippingRate | None, data: RateInput, *, actor: Actor
@@ -309,6 +312,7 @@ class ShippingService(SQLAlchemyAsyncRepositoryService[ShippingZone]):
         rate.minimum_charge, rate.maximum_charge = data.minimum_charge, data.maximum_charge
         rate.free_over, rate.days_min, rate.days_max = data.free_over, data.days_min, data.days_max
         await session.flush()
+        catalog_changed(session)
         audit(
             session,
             actor,
@@ -332,9 +336,11 @@ class ShippingService(SQLAlchemyAsyncRepositoryService[ShippingZone]):
         )
         zone.rates.remove(rate)  # delete-orphan: the row goes with it
         await session.flush()
+        catalog_changed(session)
 
 
-def _pricing_rate(rate: ShippingRate) -> pricing.ShippingRate:
+def _pricing_rate(rate: Any) -> pricing.ShippingRate:
+    """A rate row (an ORM row or a Core row of its columns) as the pricing engine takes it."""
     bands = tuple(
         pricing.Band(price=band["price"] or 0, minimum=band["minimum"] or 0, maximum=band["maximum"])
         for band in rate.bands or []
@@ -342,7 +348,7 @@ def _pricing_rate(rate: ShippingRate) -> pricing.ShippingRate:
     return pricing.ShippingRate(
         id=rate.id,
         name=rate.name,
-        kind=rate.kind,  # type: ignore[arg-type]
+        kind=rate.kind,
         price=rate.price,
         price_per_kg=rate.price_per_kg,
         bands=bands,
@@ -354,26 +360,36 @@ def _pricing_rate(rate: ShippingRate) -> pricing.ShippingRate:
     )
 
 
-async def pricing_zones(session: AsyncSession) -> tuple[pricing.ShippingZone, ...]:
-    """Every zone in staff's order with its active rates, as :func:`pricing.match_zone` and
-    :func:`pricing.shipping_quotes` take them."""
-    statement = (
-        select(ShippingZone)
-        .options(selectinload(ShippingZone.rates))
-        .order_by(ShippingZone.position, ShippingZone.name, ShippingZone.id)
-        .execution_options(populate_existing=True)
-    )
-    zones = (await session.scalars(statement)).all()
+# Built once: composing a statement costs more than running it on SQLite.
+_ZONES = select(*ShippingZone.__table__.c).order_by(ShippingZone.position, ShippingZone.name, ShippingZone.id)
+_ACTIVE_RATES = (
+    select(*ShippingRate.__table__.c)
+    .where(ShippingRate.is_active.is_(True))
+    .order_by(ShippingRate.position, ShippingRate.id)
+)
+
+
+async def _read_zones(read: Reader) -> tuple[pricing.ShippingZone, ...]:
+    rates: dict[UUID, list[pricing.ShippingRate]] = {}
+    for rate in await read(_ACTIVE_RATES):
+        rates.setdefault(rate.zone_id, []).append(_pricing_rate(rate))
     return tuple(
         pricing.ShippingZone(
             id=zone.id,
             name=zone.name,
             region=region_of(zone),
             rest_of_world=zone.rest_of_world,
-            rates=tuple(_pricing_rate(rate) for rate in zone.rates if rate.is_active),
+            rates=tuple(rates.get(zone.id, ())),
         )
-        for zone in zones
+        for zone in await read(_ZONES)
     )
+
+
+async def pricing_zones(session: AsyncSession) -> tuple[pricing.ShippingZone, ...]:
+    """Every zone in staff's order with its active rates, as :func:`pricing.match_zone` and
+    :func:`pricing.shipping_quotes` take them; kept per catalogue version (the staff actions above
+    bump it), so a checkout page reads only the version."""
+    return await per_version(session, "shipping_zones", _read_zones)
 
 
 @dataclass(frozen=True)

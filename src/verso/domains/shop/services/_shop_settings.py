@@ -1,8 +1,9 @@
 """The shop's checkout settings: whether prices include tax, how long stock is held while a customer
 pays, and the offline ways to pay (bank transfer details, pay on pickup).
 
-One row (``SHOP_SETTINGS_ID``), created on first save; until then the defaults apply. Read fresh on
-each call (one small query by primary key), so a change shows at once in every process.
+One row (``SHOP_SETTINGS_ID``), created on first save; until then the defaults apply. Kept per
+catalogue version (saving bumps it), so a change shows on the next request in every process while
+a checkout page reads only the version.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.shop.models import ShopSettings
 from verso.domains.shop.models._shipping import SHOP_SETTINGS_ID
 from verso.domains.shop.services._products import ProductError
-from verso.domains.shop.services._version import catalog_changed
+from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib.audit import Actor, audit, diff
 
 HOLD_MINUTES = (5, 120)
@@ -76,12 +78,18 @@ class CheckoutSettings:
         return errors
 
 
+_FIELDS = tuple(CheckoutSettings.__dataclass_fields__)
+_ROW = select(*(getattr(ShopSettings, name) for name in _FIELDS)).where(ShopSettings.id == SHOP_SETTINGS_ID)
+
+
+async def _read_settings(read: Reader) -> CheckoutSettings:
+    rows = await read(_ROW)
+    return CheckoutSettings(**rows[0]._asdict()) if rows else CheckoutSettings()
+
+
 async def checkout_settings(session: AsyncSession) -> CheckoutSettings:
-    """The shop's checkout settings, or the defaults when staff never saved them."""
-    row = await session.get(ShopSettings, SHOP_SETTINGS_ID, populate_existing=True)
-    if row is None:
-        return CheckoutSettings()
-    return CheckoutSettings(**{name: getattr(row, name) for name in asdict(CheckoutSettings())})
+    """The shop's checkout settings as committed, or the defaults when staff never saved them."""
+    return await per_version(session, "checkout_settings", _read_settings)
 
 
 async def save_checkout_settings(

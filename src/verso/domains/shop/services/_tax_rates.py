@@ -18,6 +18,7 @@ from verso.domains.shop.models._shipping import TAX_KINDS
 from verso.domains.shop.pricing import FULL
 from verso.domains.shop.services._products import ProductError
 from verso.domains.shop.services._shipping import Places, region_of
+from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib.audit import Actor, audit, diff
 
 TAX_KIND_LABELS = {"vat": "VAT", "gst": "GST", "sales": "Sales tax"}
@@ -89,6 +90,7 @@ class TaxRateService(SQLAlchemyAsyncRepositoryService[TaxRate]):
         rate.priority, rate.compound = data.priority, data.compound
         rate.applies_to_shipping, rate.is_active = data.applies_to_shipping, data.is_active
         await session.flush()
+        catalog_changed(session)  # checkout keeps the rates per catalogue version
         audit(
             session,
             actor,
@@ -112,14 +114,16 @@ class TaxRateService(SQLAlchemyAsyncRepositoryService[TaxRate]):
         )
         await session.delete(rate)
         await session.flush()
+        catalog_changed(session)
 
 
-def to_pricing_tax_rate(rate: TaxRate) -> pricing.TaxRate:
+def to_pricing_tax_rate(rate: Any) -> pricing.TaxRate:
+    """A rate row (an ORM row or a Core row of its columns) as the pricing engine takes it."""
     return pricing.TaxRate(
         id=rate.id,
         name=rate.name,
         rate=rate.rate,
-        kind=rate.kind,  # type: ignore[arg-type]
+        kind=rate.kind,
         region=region_of(rate),
         priority=rate.priority,
         compound=rate.compound,
@@ -127,13 +131,18 @@ def to_pricing_tax_rate(rate: TaxRate) -> pricing.TaxRate:
     )
 
 
+_ACTIVE = (
+    select(*TaxRate.__table__.c)
+    .where(TaxRate.is_active.is_(True))
+    .order_by(TaxRate.priority, TaxRate.name, TaxRate.id)
+)
+
+
+async def _read_rates(read: Reader) -> tuple[pricing.TaxRate, ...]:
+    return tuple(to_pricing_tax_rate(rate) for rate in await read(_ACTIVE))
+
+
 async def pricing_tax_rates(session: AsyncSession) -> tuple[pricing.TaxRate, ...]:
     """The active tax rates in staff's order (priority, then name: the order ties are broken in), as
-    :func:`pricing.rates_for` takes them."""
-    statement = (
-        select(TaxRate)
-        .where(TaxRate.is_active.is_(True))
-        .order_by(TaxRate.priority, TaxRate.name, TaxRate.id)
-    )
-    rates = (await session.scalars(statement)).all()
-    return tuple(to_pricing_tax_rate(rate) for rate in rates)
+    :func:`pricing.rates_for` takes them: as committed, kept per catalogue version."""
+    return await per_version(session, "tax_rates", _read_rates)

@@ -8,14 +8,20 @@ session commits, so it lands (or rolls back) with the change itself.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from itertools import chain
+from typing import Any, TypeVar, cast
 
 from advanced_alchemy.base import orm_registry
-from sqlalchemy import Column, Integer, Table, event
+from sqlalchemy import Column, Executable, Integer, Row, Table, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from verso.lib.db import read_scalar
+from verso.domains.shop.models import Discount, ShippingRate, ShippingZone, ShopSettings, TaxRate
+from verso.lib.caches import VersionedLRU
+from verso.lib.db import read_rows, read_scalar
+
+T = TypeVar("T")
 
 catalog_version = Table(
     "shop_catalog_version",
@@ -49,6 +55,18 @@ def _bump(session: Session) -> None:
         session.execute(_upsert(session.get_bind().dialect.name))
 
 
+# The shop's set-up that checkout keeps per version (see :func:`per_version`). Its services call
+# :func:`catalog_changed`; this also catches a write that bypasses them (a script, a test helper).
+_SET_UP_MODELS = (Discount, ShippingZone, ShippingRate, ShopSettings, TaxRate)
+
+
+@event.listens_for(Session, "before_flush")
+def _set_up_written(session: Session, _context: Any, _instances: Any) -> None:
+    changed = chain(session.new, session.dirty, session.deleted)
+    if any(isinstance(row, _SET_UP_MODELS) for row in changed):
+        catalog_changed(session)
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_FLAG, None)
@@ -58,3 +76,30 @@ async def current_version() -> int:
     """The committed catalogue version, read fresh (a few microseconds on SQLite): what caches
     compare against on every request, so a change in any process shows on the next request."""
     return await read_scalar("SELECT version FROM shop_catalog_version WHERE id = :id", id=1) or 0
+
+
+_set_up: VersionedLRU[str, Any] = VersionedLRU(max_entries=32)
+Reader = Callable[[Executable], Awaitable[Sequence[Row[Any]]]]
+
+
+async def per_version(session: AsyncSession, key: str, build: Callable[[Reader], Awaitable[T]]) -> T:
+    """``build(read)``'s value, kept while the catalogue version is unchanged: for the shop's set-up
+    that every checkout page reads (settings, shipping zones, tax rates, automatic discounts), whose
+    services call :func:`catalog_changed` when staff change it. ``build`` reads Core rows with ``read``.
+
+    Kept values are read as committed, on a connection of their own (:func:`read_rows`) after the
+    version: at least that new, never a caller's uncommitted change nor an older snapshot. A session
+    that has changed the catalogue itself (not yet committed) reads through itself and keeps nothing,
+    so it sees its own changes."""
+    if session.info.get(_FLAG):
+
+        async def through_session(statement: Executable) -> Sequence[Row[Any]]:
+            return (await session.execute(statement)).all()
+
+        return await build(through_session)
+    version = await current_version()
+    found = _set_up.get(key, version)
+    if found is None:
+        found = await build(read_rows)
+        _set_up.put(key, version, found)
+    return cast(T, found)
