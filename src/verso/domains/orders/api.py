@@ -53,7 +53,7 @@ from verso.domains.orders.services._history import (
 )
 from verso.domains.orders.services._lifecycle import OrderError, load_order
 from verso.domains.shop.models import Cart
-from verso.domains.shop.services._cart import (
+from verso.domains.shop.services import (
     CartError,
     CartNotice,
     CartOwner,

@@ -16,7 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from verso.domains.orders.models import Order, OrderLine, Shipment
-from verso.domains.shop.services._cart import AddRequest, CartLineView, CartNotice, CartView
+from verso.domains.shop.services import AddRequest, CartLineView, CartNotice, CartView
 
 INT_MAX = 2**31 - 1
 Minor = Annotated[int, Meta(description="An amount in minor units of the currency (1250 = 12.50 EUR).")]

@@ -37,16 +37,18 @@ from verso.domains.orders.services._placing import (
     release_unpaid,
 )
 from verso.domains.orders.services._pricing import PricedCart, price_cart
-from verso.domains.shop.services._cart import (
-    Cart,
+from verso.domains.shop.models import Cart
+from verso.domains.shop.services import (
     CartOwner,
     acknowledge_prices,
     find_cart,
+    normalise_discount_code,
+    normalise_gift_card_code,
+    pricing_discounts,
+    pricing_gift_cards,
     set_codes,
     view_cart,
 )
-from verso.domains.shop.services._discounts import normalise_discount_code, pricing_discounts
-from verso.domains.shop.services._gift_cards import normalise_gift_card_code, pricing_gift_cards
 from verso.lib import clock
 from verso.lib.forms import FormState
 from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, PaymentStart

@@ -31,7 +31,7 @@ from verso.domains.orders.services._staff import (  # the staff actions, audited
 )
 from verso.domains.orders.services._timeline import record
 from verso.domains.shop.models import BundleItem, Cart
-from verso.domains.shop.services._cart import AddRequest, CartError, add_to_cart
+from verso.domains.shop.services import AddRequest, CartError, add_to_cart
 from verso.lib.audit import Actor
 from verso.lib.tables import Page, TableQuery, paginate
 

@@ -19,9 +19,7 @@ from verso.domains.orders.services._downloads import issue_download_tokens
 from verso.domains.orders.services._emails import send_order_email
 from verso.domains.orders.services._placing import commit_holds, release_unpaid, return_held_stock
 from verso.domains.orders.services._timeline import record
-from verso.domains.shop.services._cart import empty_cart
-from verso.domains.shop.services._gift_cards import credit_gift_card, issue_gift_card
-from verso.domains.shop.services._stock import return_stock
+from verso.domains.shop.services import credit_gift_card, empty_cart, issue_gift_card, return_stock
 from verso.lib import clock
 from verso.lib.audit import Actor
 from verso.lib.events import publish

@@ -24,7 +24,7 @@ from verso.domains.orders.services._lifecycle import REFUND_JOB, load_order, mar
 from verso.domains.orders.services._links import order_path
 from verso.domains.orders.services._placing import CARD_PROVIDERS, release_unpaid
 from verso.domains.orders.services._timeline import record
-from verso.domains.shop.services._shop_settings import checkout_settings
+from verso.domains.shop.services import checkout_settings
 from verso.lib import clock
 from verso.lib.caches import on_reset
 from verso.lib.jobs import JobContext, cron, enqueue, job

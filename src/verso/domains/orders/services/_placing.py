@@ -24,10 +24,15 @@ from verso.domains.orders.models import Order, OrderLine, StockHold
 from verso.domains.orders.services._numbers import next_number
 from verso.domains.orders.services._pricing import PricedCart
 from verso.domains.orders.services._timeline import record
-from verso.domains.shop.services._cart import CartLineView
-from verso.domains.shop.services._discounts import record_discount_use, release_discount_uses
-from verso.domains.shop.services._gift_cards import credit_gift_card, redeem_gift_card
-from verso.domains.shop.services._stock import return_stock, take_stock
+from verso.domains.shop.services import (
+    CartLineView,
+    credit_gift_card,
+    record_discount_use,
+    redeem_gift_card,
+    release_discount_uses,
+    return_stock,
+    take_stock,
+)
 from verso.lib import clock
 from verso.lib.audit import Actor
 from verso.lib.events import publish

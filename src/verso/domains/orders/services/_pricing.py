@@ -15,13 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from verso.domains.ops.services import business_cache
 from verso.domains.orders.models import Order
 from verso.domains.shop import pricing
-from verso.domains.shop.services._cart import CartLineView, CartView
-from verso.domains.shop.services._collections import collections_of
-from verso.domains.shop.services._discounts import discount_uses, pricing_discounts
-from verso.domains.shop.services._gift_cards import pricing_gift_cards
-from verso.domains.shop.services._shipping import pricing_zones
-from verso.domains.shop.services._shop_settings import CheckoutSettings, checkout_settings
-from verso.domains.shop.services._tax_rates import pricing_tax_rates
+from verso.domains.shop.services import (
+    CartLineView,
+    CartView,
+    CheckoutSettings,
+    checkout_settings,
+    collections_of,
+    discount_uses,
+    pricing_discounts,
+    pricing_gift_cards,
+    pricing_tax_rates,
+    pricing_zones,
+)
 from verso.lib import clock
 from verso.lib.money import format_money
 

@@ -15,7 +15,7 @@ from verso.domains.identity.permissions import AUTHENTICATED
 from verso.domains.orders.models import Order
 from verso.domains.orders.services._history import customer_order, customer_orders, reorder
 from verso.domains.orders.services._reading import customer_view
-from verso.domains.shop.services._cart import CartOwner, ensure_cart
+from verso.domains.shop.services import CartOwner, ensure_cart
 from verso.lib.db import DbSession
 from verso.lib.htmx import redirect, render
 from verso.lib.tables import Column, TableQuery

@@ -31,7 +31,7 @@ from verso.domains.orders.services._checkout import (
 from verso.domains.orders.services._figures import checkout_figures
 from verso.domains.orders.services._links import order_path
 from verso.domains.orders.services._placing import CheckoutError
-from verso.domains.shop.services._cart import COOKIE, CartOwner
+from verso.domains.shop.services import CART_COOKIE, CartOwner
 from verso.lib.db import DbSession
 from verso.lib.forms import FormState, form_from
 from verso.lib.htmx import is_htmx, redirect, render
@@ -43,7 +43,7 @@ BASE = "/checkout"
 
 def _owner(request: Request[Any, Any, Any]) -> CartOwner:
     user = request.scope.get("user")
-    return CartOwner(customer_id=user.id if user else None, token=request.cookies.get(COOKIE))
+    return CartOwner(customer_id=user.id if user else None, token=request.cookies.get(CART_COOKIE))
 
 
 async def _state(request: Request[Any, Any, Any], db_session: AsyncSession) -> CheckoutState | None:
