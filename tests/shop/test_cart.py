@@ -60,7 +60,9 @@ async def test_quantities_are_clamped_to_stock(client, admin, db_session) -> Non
 async def test_out_of_stock_and_unknown_items_are_refused(client, admin, db_session) -> None:
     gone = await make_product(db_session, "Sold out mug", price=1250, stock=0)
     refused = await _add(client, gone, 1, htmx=True)
-    assert refused.status_code == 422 and "Sorry, Sold out mug is out of stock." in refused.headers["hx-trigger"]
+    assert (
+        refused.status_code == 422 and "Sorry, Sold out mug is out of stock." in refused.headers["hx-trigger"]
+    )
     draft = await make_product(db_session, "Draft mug", price=1250, stock=5, status="draft")
     plain = await _add(client, draft, 1, **{"from": "/shop/p/draft-mug"})
     assert plain.status_code == 303 and plain.headers["location"] == "/shop/p/draft-mug"

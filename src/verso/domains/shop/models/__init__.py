@@ -1,6 +1,7 @@
 """The shop's tables: the catalogue (products, variants, attributes, images, categories), merchandising
 (collections, bundles, related products) and engagement (reviews, votes, wishlists)."""
 
+from verso.domains.shop.models._cart import Cart, CartItem
 from verso.domains.shop.models._catalog import (
     Attribute,
     AttributeValue,
@@ -13,7 +14,6 @@ from verso.domains.shop.models._catalog import (
     ProductVariant,
     variant_value,
 )
-from verso.domains.shop.models._cart import Cart, CartItem
 from verso.domains.shop.models._engagement import Review, ReviewVote, WishlistItem
 from verso.domains.shop.models._imports import ImportRun
 from verso.domains.shop.models._merch import (

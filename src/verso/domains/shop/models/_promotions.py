@@ -92,7 +92,9 @@ class GiftCardEntry(BigIntAuditBase):
 
     __tablename__ = "shop_gift_card_entry"
 
-    gift_card_id: Mapped[UUID] = mapped_column(ForeignKey("shop_gift_card.id", ondelete="CASCADE"), index=True)
+    gift_card_id: Mapped[UUID] = mapped_column(
+        ForeignKey("shop_gift_card.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(12))
     amount: Mapped[int] = mapped_column(Integer)
     balance_after: Mapped[int] = mapped_column(Integer)
