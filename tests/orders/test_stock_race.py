@@ -26,7 +26,7 @@ async def _buyers(db_session, product, rate) -> list[CartOwner]:
         cart = Cart(token_hash=token_hash(token), discount_codes=[], gift_card_codes=[])
         item = CartItem(
             line_key=f"p:{product.id}", product_id=product.id, quantity=1, seen_price=product.price
-        )  # noqa: E501
+        )
         item.details, item.bundle_items = {}, []
         cart.items = [item]
         db_session.add(cart)
