@@ -17,11 +17,11 @@ from verso.domains.orders.services._addresses import (
     AddressError,
     AddressInput,
     address_dict,
-    country_options,
     save_address,
     saved_addresses,
     validate_address,
 )
+from verso.lib.countries import country_options
 
 HOME = {
     "label": "Home",

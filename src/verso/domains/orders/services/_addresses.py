@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,15 +19,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.orders.models import SavedAddress
+from verso.lib.countries import country_codes
 from verso.lib.forms import FormState, parse_form
 
 MAX_SAVED_ADDRESSES = 50
 ADDRESS_KEYS = ("name", "line1", "line2", "city", "state", "postcode", "country", "phone")
 """The keys of an address stored as JSON on an order or a checkout draft (see :func:`address_dict`)."""
-# Territories babel names that are not ISO 3166-1 countries (Kosovo's XK stays: carriers and Stripe use it).
-_NOT_COUNTRIES = frozenset(
-    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
-)
 _PHONE = r"^[0-9+()./ -]*$"
 
 
@@ -75,36 +71,6 @@ class AddressForm(msgspec.Struct):
             extra={"error": "Enter a phone number with digits, spaces and + - ( ) only."},
         ),
     ] = ""
-
-
-@lru_cache(maxsize=1)
-def country_codes() -> frozenset[str]:
-    """Every ISO 3166-1 alpha-2 code an address may use."""
-    from babel import Locale  # babel loads on first use, not at start-up
-
-    return frozenset(
-        code
-        for code in Locale.parse("en").territories
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-    )
-
-
-@lru_cache(maxsize=16)
-def country_names(locale: str) -> dict[str, str]:
-    """Country names by code in ``locale`` (the business's), English when babel does not know it."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        territories = Locale.parse(locale.replace("-", "_")).territories
-    except (UnknownLocaleError, ValueError):
-        territories = Locale.parse("en").territories
-    english = Locale.parse("en").territories
-    return {code: territories.get(code) or english.get(code, code) for code in country_codes()}
-
-
-def country_options(locale: str) -> list[tuple[str, str]]:
-    """``(code, name)`` for a country select, sorted by name as the customer reads it."""
-    return sorted(country_names(locale).items(), key=lambda pair: pair[1].casefold())
 
 
 def validate_address(values: Mapping[str, Any]) -> tuple[AddressInput | None, FormState]:

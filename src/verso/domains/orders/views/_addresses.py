@@ -22,8 +22,6 @@ from verso.domains.orders.services._addresses import (
     AddressError,
     AddressNotFound,
     address_values,
-    country_names,
-    country_options,
     delete_address,
     save_address,
     saved_address,
@@ -31,6 +29,7 @@ from verso.domains.orders.services._addresses import (
     set_default_address,
     validate_address,
 )
+from verso.lib.countries import country_names, country_options
 from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, form_from
 from verso.lib.htmx import is_htmx, redirect, render, toast_header

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.ops.services import business_cache
-from verso.domains.orders.services._addresses import country_options
 from verso.domains.orders.services._checkout import (
     STEPS,
     CheckoutState,
@@ -32,6 +31,7 @@ from verso.domains.orders.services._figures import checkout_figures
 from verso.domains.orders.services._links import order_path
 from verso.domains.orders.services._placing import CheckoutError
 from verso.domains.shop.services import CART_COOKIE, CartOwner
+from verso.lib.countries import country_options
 from verso.lib.db import DbSession
 from verso.lib.forms import FormState, form_from
 from verso.lib.htmx import is_htmx, redirect, render

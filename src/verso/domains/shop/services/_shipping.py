@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +23,7 @@ from verso.domains.shop.models._shipping import RATE_KINDS
 from verso.domains.shop.services._products import ProductError
 from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib.audit import Actor, audit, diff
+from verso.lib.countries import country_names
 
 RATE_KIND_LABELS = {
     "flat": "Flat price",
@@ -32,26 +32,14 @@ RATE_KIND_LABELS = {
     "free": "Free",
 }
 MAX_PLACES = 500
-# CLDR territories that are not ISO 3166-1 countries: groupings, reserved and private-use codes.
-_NOT_COUNTRIES = frozenset(
-    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
-)
 _SEPARATORS = re.compile(r"[,;\s]+")
 _POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,11}$")
 _RANGE = re.compile(r"^(\d{1,10})-(\d{1,10})$")
 
 
-@lru_cache(maxsize=1)
 def countries() -> dict[str, str]:
-    """ISO 3166-1 alpha-2 codes and their English names, from babel's CLDR data."""
-    from babel import Locale
-
-    names = Locale("en").territories
-    return {
-        code: names[code]
-        for code in sorted(names)
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-    }
+    """ISO 3166-1 alpha-2 codes and their English names (staff type codes; the names help them)."""
+    return country_names("en")
 
 
 def postcode_problem(pattern: str) -> str | None:
