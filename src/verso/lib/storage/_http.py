@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
+from litestar.exceptions import NotFoundException
+
+from verso.lib.storage._sniff import IMAGE_TYPES
 
 ONE_YEAR = 31_536_000
 
@@ -23,7 +26,12 @@ def cached_response(
 
     A matching ``If-None-Match`` answers 304 without the body. ``public`` lets shared caches (a CDN,
     a proxy) keep it; private bytes (a profile picture) are kept by the browser only.
+
+    Only images go out this way (else 404): a stored download (a PDF, a ZIP, an HTML page someone
+    sells) is never served inline from the site's origin, nor to anyone without a download link.
     """
+    if content_type not in IMAGE_TYPES:
+        raise NotFoundException()
     etag = f'"{digest}"'
     headers = {
         "ETag": etag,

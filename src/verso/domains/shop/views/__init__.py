@@ -3,6 +3,7 @@
 from verso.domains.shop.views import (
     _cart,
     _catalog,
+    _digital_file,
     _discounts,
     _engagement,
     _gift_cards,
@@ -20,6 +21,7 @@ from verso.domains.shop.views import (
 routes = [
     *_products.routes,
     *_product_parts.routes,
+    *_digital_file.routes,
     *_catalog.routes,
     *_merch.routes,
     *_engagement.routes,

@@ -30,6 +30,7 @@ from verso.lib.db import DbSession
 from verso.lib.forms import NON_FIELD, FormState, form_from, parse_form
 from verso.lib.htmx import redirect, render
 from verso.lib.money import to_decimal_text
+from verso.lib.storage import MAX_DIGITAL_FILE_BYTES, find_file, upload_limit
 from verso.lib.tables import Column, Filter, TableQuery, paginate
 from verso.server.navigation import NavEntry
 
@@ -105,6 +106,8 @@ async def _edit_page(
     product: Product | None,
     form: FormState,
     status_code: int = 200,
+    *,
+    file_form: FormState | None = None,
 ) -> Any:
     context: dict[str, Any] = {
         "product": product,
@@ -123,6 +126,10 @@ async def _edit_page(
             v.id: ("-" if v.price_adjustment < 0 else "") + to_decimal_text(abs(v.price_adjustment), currency)
             for v in context["variants"]
         }
+        # The "Download file" section (views/_digital_file.py).
+        context["digital_file"] = await find_file(db_session, product.digital_file_digest)
+        context["file_form"] = file_form or FormState()
+        context["file_limit"] = upload_limit(MAX_DIGITAL_FILE_BYTES)
     return render(request, "shop/products/edit.html", context, status_code=status_code)
 
 
