@@ -15,16 +15,20 @@ from sqlalchemy import select
 from tests.factories import sign_in
 from verso.domains.identity.models import User
 from verso.domains.identity.permissions import AUTHENTICATED, DEFAULT_ROLES, PUBLIC, grants
+from verso.domains.orders.models import Order
 from verso.domains.shop.models import (
     Attribute,
     Bundle,
     Category,
     Collection,
+    Discount,
+    GiftCard,
     ImportRun,
     Product,
     ProductImage,
     ProductVariant,
     Review,
+    ShippingRate,
 )
 from verso.domains.shop.services import ImportRunService, Uploader
 from verso.domains.shop.services._csv_runs import validate_run
@@ -91,8 +95,14 @@ async def demo(db_session) -> dict[str, Any]:
         "slug": "no-such-provider",
         "passkey_id": "00000000-0000-7000-8000-000000000000",
         "address_id": "00000000-0000-7000-8000-000000000000",
-        "number": "VRS-2026-000001",  # no such order: 404
-        "order_id": "00000000-0000-7000-8000-000000000000",
+        # The demo's orders, discounts, gift card and shipping: their staff pages render. (One rate_id
+        # serves the shipping rate and tax rate pages alike: the tax page answers 404 for it.)
+        "number": await db_session.scalar(select(Order.number).order_by(Order.number)),
+        "order_id": await db_session.scalar(select(Order.id).order_by(Order.number)),
+        "discount_id": await db_session.scalar(select(Discount.id)),
+        "card_id": await db_session.scalar(select(GiftCard.id)),
+        "zone_id": (rate := await db_session.scalar(select(ShippingRate))).zone_id,
+        "rate_id": rate.id,
         "digest": image.digest,  # a stored picture: the media routes answer with its bytes
         "kind": "thumb",
         "file_path": "css/app.css",

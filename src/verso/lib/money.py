@@ -15,6 +15,13 @@ class MoneyError(ValueError):
 
 
 @lru_cache(maxsize=64)
+def is_currency(code: str) -> bool:
+    """Whether ``code`` is an ISO 4217 currency babel knows (EUR, USD, JPY...)."""
+    from babel.numbers import is_currency as known
+
+    return known(code.upper())
+
+
 def decimals(currency: str) -> int:
     """How many digits follow the decimal point in ``currency`` (2 for EUR, 0 for JPY)."""
     from babel.numbers import get_currency_precision

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from verso.lib.payments._config import PaymentConfig
+
+if TYPE_CHECKING:  # stripe (and httpx) load on the first payment, not at start-up
+    import stripe
 from verso.lib.payments._errors import PaymentError
 from verso.lib.payments._provider import (
     PaymentRequest,
@@ -48,6 +49,8 @@ NOT_PAID = "This payment has not been completed, so there is nothing to refund."
 
 def payment_error(exc: stripe.StripeError) -> PaymentError:
     """One exception for the caller: a message for the customer, Stripe's own words for staff."""
+    import stripe
+
     body = exc.json_body if isinstance(exc.json_body, dict) else {}
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     decline = error.get("decline_code")
@@ -99,6 +102,8 @@ class StripeProvider:
         await self.aclose()
 
     def _stripe(self) -> stripe.StripeClient:
+        import stripe
+
         if self._client is None:
             config = self._config
             if not config.stripe_secret_key:
@@ -114,6 +119,8 @@ class StripeProvider:
         return self._client
 
     async def _call(self, request: Awaitable[stripe.StripeObject]) -> dict[str, Any]:
+        import stripe
+
         try:
             answer = await request
         except stripe.StripeError as exc:

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from babel.numbers import is_currency
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -39,7 +38,7 @@ from verso.lib.db import DbSession
 from verso.lib.email import EmailAddressError, check_address
 from verso.lib.forms import FormState, form_from, parse_form
 from verso.lib.htmx import redirect, render
-from verso.lib.money import MoneyError, parse_money
+from verso.lib.money import MoneyError, is_currency, parse_money
 from verso.lib.tables import Column, Filter, TableQuery, paginate
 from verso.server.navigation import NavEntry
 
