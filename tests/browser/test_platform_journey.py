@@ -31,7 +31,7 @@ def test_owner_journey_through_the_staff_shell(
     _sign_in(page, live_server, owner)
     nav = page.get_by_role("navigation", name="Modules")
     for label in ("Dashboard", "Users", "Jobs", "Outbox", "Audit log", "Settings"):
-        expect(nav.get_by_role("link", name=label)).to_be_visible()
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "dashboard.png"), full_page=True)
 
     # The audit log is an htmx table: searching and sorting swap the table, not the page.
@@ -56,7 +56,7 @@ def test_owner_journey_through_the_staff_shell(
     page.screenshot(path=str(screenshot_dir / "audit-table.png"), full_page=True)
 
     # Settings: an invalid email is refused inline, a valid change shows up everywhere.
-    nav.get_by_role("link", name="Settings").click()
+    nav.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_label("Contact email").fill("nope")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
