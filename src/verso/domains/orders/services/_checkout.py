@@ -51,7 +51,7 @@ from verso.domains.shop.services import (
 )
 from verso.lib import clock
 from verso.lib.forms import FormState
-from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, PaymentStart
+from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, PaymentProviders, PaymentStart
 
 STEPS = ("contact", "address", "shipping", "pay")
 MAX_CODES = 5
@@ -259,6 +259,9 @@ async def pay(
     check_ready(state.priced, placement, frozenset(p.key for p in state.providers))
     cart_id = state.cart.id
     card = provider_key in CARD_PROVIDERS
+    # Read everything outside the session before the placing transaction takes its row locks: on
+    # PostgreSQL a read on a second pooled connection while holding them can starve the pool.
+    providers = await payment_providers(session)
     await _drop_previous_attempt(session, draft)
     try:
         order = await place_order(session, state.priced, placement, now=clock.utcnow())
@@ -266,7 +269,7 @@ async def pay(
         if order.amount_due == 0:
             await mark_paid(session, order, how="gift card", cart_id=cart_id)
         elif not card:
-            await _pay_offline(session, order, provider_key, cart_id)
+            await _pay_offline(session, order, provider_key, cart_id, providers)
         await session.commit()
     except CheckoutError:
         await session.rollback()
@@ -274,7 +277,7 @@ async def pay(
     if order.amount_due == 0 or not card:
         return Paid(order)
     try:
-        return await start_payment(session, order, provider_key)
+        return await start_payment(session, order, provider_key, providers=providers)
     except PaymentError as exc:
         await session.rollback()
         order = await load_order(session, order.id)  # type: ignore[assignment]
@@ -287,11 +290,13 @@ def _could_not_start() -> CheckoutError:
     return CheckoutError("The payment could not start. Please try again or choose another way to pay.", "pay")
 
 
-async def _pay_offline(session: AsyncSession, order: Order, provider_key: str, cart_id: UUID) -> None:
+async def _pay_offline(
+    session: AsyncSession, order: Order, provider_key: str, cart_id: UUID, providers: PaymentProviders
+) -> None:
     """Nothing leaves the process: the payment with its instructions, the confirmation email and the
     emptied cart are written in the placing transaction, so the order is placed whole or not at all."""
     try:
-        started = await start_payment(session, order, provider_key)
+        started = await start_payment(session, order, provider_key, providers=providers)
     except PaymentError as exc:
         raise _could_not_start() from exc
     instructions = instructions_of(started) if isinstance(started, AwaitStaff) else None

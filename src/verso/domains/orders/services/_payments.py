@@ -91,14 +91,16 @@ def instructions_of(started: AwaitStaff) -> dict[str, Any]:
     return {"text": started.instructions, "details": [list(d) for d in started.details]}
 
 
-async def start_payment(session: AsyncSession, order: Order, provider_key: str) -> PaymentStart:
+async def start_payment(
+    session: AsyncSession, order: Order, provider_key: str, *, providers: PaymentProviders | None = None
+) -> PaymentStart:
     """Open a payment for ``order.amount_due``. Raises :class:`PaymentError` when the provider
     refuses; the order stays pending and may try again.
 
     A card payment leaves the process: the order is committed, then the Payment row (its id is the
     idempotency key), then the provider's answer. An offline one does not: its row is written in the
     caller's transaction, which commits it with the order."""
-    providers = await payment_providers(session)
+    providers = providers or await payment_providers(session)
     provider = providers.get(provider_key)
     leaves = provider_key in CARD_PROVIDERS
     now = clock.utcnow()

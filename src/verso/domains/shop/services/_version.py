@@ -13,13 +13,13 @@ from itertools import chain
 from typing import Any, TypeVar, cast
 
 from advanced_alchemy.base import orm_registry
-from sqlalchemy import Column, Executable, Integer, Row, Table, event
+from sqlalchemy import Column, Executable, Integer, Row, Table, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from verso.domains.shop.models import Discount, ShippingRate, ShippingZone, ShopSettings, TaxRate
 from verso.lib.caches import VersionedLRU
-from verso.lib.db import read_rows, read_scalar
+from verso.lib.db import dialect_name, read_rows, read_scalar
 
 T = TypeVar("T")
 
@@ -79,6 +79,7 @@ async def current_version() -> int:
 
 
 _set_up: VersionedLRU[str, Any] = VersionedLRU(max_entries=32)
+_VERSION = select(catalog_version.c.version).where(catalog_version.c.id == 1)
 Reader = Callable[[Executable], Awaitable[Sequence[Row[Any]]]]
 
 
@@ -91,15 +92,22 @@ async def per_version(session: AsyncSession, key: str, build: Callable[[Reader],
     version: at least that new, never a caller's uncommitted change nor an older snapshot. A session
     that has changed the catalogue itself (not yet committed) reads through itself and keeps nothing,
     so it sees its own changes."""
+
+    async def through_session(statement: Executable) -> Sequence[Row[Any]]:
+        return (await session.execute(statement)).all()
+
     if session.info.get(_FLAG):
-
-        async def through_session(statement: Executable) -> Sequence[Row[Any]]:
-            return (await session.execute(statement)).all()
-
         return await build(through_session)
-    version = await current_version()
+    if dialect_name(session) == "postgresql":
+        # Through the request's own connection: a second pooled connection per read, taken while the
+        # session holds one, starves the pool under load (every request holding one, waiting for
+        # another). READ COMMITTED: each statement sees what is committed when it starts.
+        version = (await session.execute(_VERSION)).scalar() or 0
+        read: Reader = through_session
+    else:
+        version, read = await current_version(), read_rows
     found = _set_up.get(key, version)
     if found is None:
-        found = await build(read_rows)
+        found = await build(read)
         _set_up.put(key, version, found)
     return cast(T, found)
