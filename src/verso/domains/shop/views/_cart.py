@@ -21,6 +21,7 @@ from verso.domains.ops.services import business_cache
 from verso.domains.shop.services._cart import (
     COOKIE,
     COOKIE_MAX_AGE,
+    MAX_QUANTITY,
     AddRequest,
     Cart,
     CartError,
@@ -238,8 +239,8 @@ async def _change(
 async def cart_update(request: Request[Any, Any, Any], db_session: DbSession, item_id: FromPath[UUID]) -> Any:
     data = await request.form()
     quantity = _quantity(data.get("quantity"))
-    if quantity < 0 or quantity > 999:
-        return await _refused(request, CartError("Choose a quantity from 0 to 99."), data)
+    if quantity < 0 or quantity > MAX_QUANTITY:
+        return await _refused(request, CartError(f"Choose a quantity from 0 to {MAX_QUANTITY}."), data)
     return await _change(request, db_session, item_id, quantity)
 
 
