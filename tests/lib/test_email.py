@@ -369,3 +369,17 @@ def test_the_deliver_job_definition() -> None:
     assert outbox.deliver.name == "email.deliver"
     assert outbox.deliver.max_attempts >= 3
     assert timedelta(seconds=outbox.deliver.timeout_seconds) > timedelta(seconds=20)
+
+
+async def test_a_calendar_attachment_travels_with_the_email(no_smtp: None, session_maker: Any) -> None:
+    invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    row = await queue_test_email(
+        session_maker,
+        attachments=[outbox.Attachment("appointment.ics", "text/calendar; method=REQUEST", invite)],
+    )
+    message = outbox.build_message(row)
+    (part,) = list(message.iter_attachments())
+    assert part.get_filename() == "appointment.ics"
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("method") == "REQUEST"
+    assert "METHOD:REQUEST" in part.get_content()

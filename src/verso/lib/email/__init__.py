@@ -16,6 +16,7 @@ from verso.lib.email._errors import (
 from verso.lib.email._models import FAILED, HELD, QUEUED, SENT, STATUSES, OutboxEmail
 from verso.lib.email._outbox import (
     DELIVER_JOB,
+    Attachment,
     queue_for_delivery,
     send_email,
     sender_address,
@@ -34,6 +35,7 @@ __all__ = [
     "QUEUED",
     "SENT",
     "STATUSES",
+    "Attachment",
     "EmailAddressError",
     "EmailError",
     "EmailNotConfiguredError",

@@ -42,6 +42,15 @@ def build_message(row: OutboxEmail) -> EmailMessage:
     message["Message-ID"] = row.message_id or make_msgid(domain=address_domain(row.from_address))
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
+    for attachment in row.attachments or ():
+        content_type, *params = (part.strip() for part in attachment["content_type"].split(";"))
+        subtype = content_type.split("/", 1)[1]
+        message.add_attachment(
+            attachment["content"],
+            subtype=subtype,
+            filename=attachment["filename"],
+            params=dict(param.split("=", 1) for param in params if "=" in param),
+        )
     return message
 
 

@@ -43,6 +43,8 @@ class OutboxEmail(BigIntAuditBase):
     message_id: Mapped[str | None] = mapped_column(String(255), default=None)
     job_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     """The latest ``email.deliver`` job for this row (no foreign key: finished jobs get pruned)."""
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JsonB, default=list)
+    """Small text attachments (``{"filename", "content_type", "content"}``), e.g. a calendar invitation."""
     meta: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     """What the sender chose to record (e.g. ``{"kind": "password_reset", "user_id": 7}``) plus the
     template's context keys; never the context values, which may hold tokens."""

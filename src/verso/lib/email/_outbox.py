@@ -6,6 +6,8 @@ vanish with it; if it commits, the ``email.deliver`` job sends it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from email.utils import make_msgid
 from typing import Any
 
@@ -24,6 +26,15 @@ from verso.lib.jobs import Job, JobStateError, cancel_job, enqueue
 
 DELIVER_JOB = "email.deliver"
 FALLBACK_SENDER = "verso@localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A small text attachment kept with the email in the outbox (an .ics invitation)."""
+
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    content: str
 
 
 def smtp_configured() -> bool:
@@ -48,6 +59,7 @@ async def send_email(
     reply_to: str | None = None,
     default_sender: str | None = None,
     metadata: dict[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboxEmail:
     """Render ``email/{template}.html/.txt`` and queue the email (flushed, not committed).
 
@@ -79,6 +91,7 @@ async def send_email(
         status=QUEUED if smtp_configured() else HELD,
         attempts=0,
         message_id=make_msgid(domain=address_domain(from_address)),
+        attachments=[asdict(attachment) for attachment in attachments],
         meta={**(metadata or {}), "context_keys": sorted(context)},
         created_at=now,
         updated_at=now,

@@ -1,0 +1,199 @@
+"""From the database to the slot engine: one type's rules, its staff calendars, the bookings and
+resource reservations around a time range. Every read is bounded by the range (plus a day each side
+for daily caps and zones), so the cost does not grow with the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from verso.domains.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    Resource,
+    StaffMember,
+    type_staff,
+)
+from verso.domains.scheduling.slots import (
+    AppointmentRule,
+    Booking,
+    DayOverride,
+    Refusal,
+    ResourceBusy,
+    Slot,
+    StaffCalendar,
+    WeeklyHours,
+    free_slots,
+    why_not,
+)
+
+HOLDING = ("scheduled", "confirmed", "in_progress", "completed")  # statuses that keep their time
+_MARGIN = timedelta(days=1)
+
+
+def rule_for(kind: AppointmentType) -> AppointmentRule:
+    return AppointmentRule(
+        duration=timedelta(minutes=kind.duration_minutes),
+        buffer_before=timedelta(minutes=kind.buffer_before_minutes),
+        buffer_after=timedelta(minutes=kind.buffer_after_minutes),
+        step=timedelta(minutes=kind.step_minutes),
+        min_notice=timedelta(hours=kind.min_notice_hours),
+        window=timedelta(days=kind.booking_window_days),
+        max_per_day=kind.max_per_day,
+        seats=kind.max_attendees,
+        type_key=kind.id,
+        needs_resource=bool(kind.resource_kind),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """Everything the engine needs for one type around one range."""
+
+    rule: AppointmentRule
+    calendars: tuple[StaffCalendar, ...]
+    bookings: tuple[Booking, ...]
+    holidays: frozenset[date]
+    resources: tuple[UUID, ...]
+    resource_busy: tuple[ResourceBusy, ...]
+    last_assigned: dict[UUID, datetime]
+    policy: str
+
+    def slots(self, start: datetime, end: datetime, now: datetime) -> list[Slot]:
+        return free_slots(
+            self.rule,
+            self.calendars,
+            self.bookings,
+            start=start,
+            end=end,
+            now=now,
+            holidays=self.holidays,
+            resources=self.resources,
+            resource_busy=self.resource_busy,
+            policy=self.policy,  # type: ignore[arg-type]
+            last_assigned=self.last_assigned,
+        )
+
+    def refusal(self, slot_start: datetime, staff_id: UUID | None, now: datetime) -> Refusal | None:
+        return why_not(
+            self.rule,
+            self.calendars,
+            self.bookings,
+            slot_start=slot_start,
+            staff=staff_id,
+            now=now,
+            holidays=self.holidays,
+            resources=self.resources,
+            resource_busy=self.resource_busy,
+        )
+
+
+async def bookable_staff(session: AsyncSession, kind: AppointmentType) -> list[StaffMember]:
+    """The active staff members who take ``kind``, with their weekly hours, by name."""
+    rows = await session.scalars(
+        select(StaffMember)
+        .join(type_staff, type_staff.c.staff_id == StaffMember.id)
+        .where(type_staff.c.type_id == kind.id, StaffMember.active.is_(True))
+        .options(selectinload(StaffMember.hours))
+        .order_by(StaffMember.display_name)
+    )
+    return list(rows)
+
+
+def _calendar(member: StaffMember, overrides: list[AvailabilityException]) -> StaffCalendar:
+    return StaffCalendar(
+        key=member.id,
+        zone=ZoneInfo(member.timezone),
+        hours=tuple(WeeklyHours(h.weekday, h.start_time, h.end_time) for h in member.hours),
+        overrides=tuple(
+            DayOverride(o.day, o.blocked, o.start_time, o.end_time, o.reason)
+            for o in overrides
+            if o.staff_id == member.id
+        ),
+    )
+
+
+async def load_board(
+    session: AsyncSession,
+    kind: AppointmentType,
+    start: datetime,
+    end: datetime,
+    *,
+    staff_id: UUID | None = None,
+) -> Board:
+    """The engine's inputs for ``kind`` between ``start`` and ``end`` (UTC), for one staff member
+    or (``staff_id`` None) everyone who takes the type."""
+    members = [m for m in await bookable_staff(session, kind) if staff_id is None or m.id == staff_id]
+    ids = [m.id for m in members]
+    wide_start, wide_end = start - _MARGIN, end + _MARGIN
+    exceptions = list(
+        await session.scalars(
+            select(AvailabilityException).where(
+                AvailabilityException.day.between(wide_start.date(), wide_end.date()),
+                or_(AvailabilityException.staff_id.in_(ids), AvailabilityException.staff_id.is_(None)),
+            )
+        )
+    )
+    resources: list[UUID] = []
+    if kind.resource_kind:
+        resources = list(
+            await session.scalars(
+                select(Resource.id)
+                .where(Resource.kind == kind.resource_kind, Resource.active.is_(True))
+                .order_by(Resource.name)
+            )
+        )
+    rows = (
+        await session.execute(
+            select(Appointment, AppointmentType.buffer_before_minutes, AppointmentType.buffer_after_minutes)
+            .join(AppointmentType, AppointmentType.id == Appointment.type_id)
+            .where(
+                Appointment.status.in_(HOLDING),
+                Appointment.start_at < wide_end,
+                Appointment.end_at > wide_start,
+                or_(
+                    Appointment.staff_id.in_(ids),
+                    and_(Appointment.resource_id.is_not(None), Appointment.resource_id.in_(resources)),
+                ),
+            )
+        )
+    ).all()
+    bookings, busy = [], []
+    for appointment, before, after in rows:
+        booking = Booking(
+            staff=appointment.staff_id,
+            start=appointment.start_at,
+            end=appointment.end_at,
+            buffer_before=timedelta(minutes=before),
+            buffer_after=timedelta(minutes=after),
+            type_key=appointment.type_id,
+            seats_taken=appointment.seats_taken,
+            resource=appointment.resource_id,
+        )
+        if appointment.staff_id in ids:
+            bookings.append(booking)
+        else:  # someone else's appointment holding one of the resources
+            busy.append(
+                ResourceBusy(
+                    appointment.resource_id,
+                    booking.start - booking.buffer_before,
+                    booking.end + booking.buffer_after,
+                )
+            )
+    return Board(
+        rule=rule_for(kind),
+        calendars=tuple(_calendar(m, exceptions) for m in members),
+        bookings=tuple(bookings),
+        holidays=frozenset(e.day for e in exceptions if e.staff_id is None and e.blocked),
+        resources=tuple(resources),
+        resource_busy=tuple(busy),
+        last_assigned={m.id: m.last_assigned_at for m in members if m.last_assigned_at},
+        policy=kind.assignment,
+    )
