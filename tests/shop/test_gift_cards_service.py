@@ -56,7 +56,9 @@ async def test_pricing_gift_cards_finds_cards_whatever_their_state(db_session) -
     typed = [good.code.lower().replace("-", ""), "nope", off.code.replace("-", " "), good.code]
     found = await pricing_gift_cards(db_session, typed)
     assert [c.id for c in found] == [good.id, off.id]
-    assert found[0] == pricing.GiftCard(good.id, good.code, 2500, True, datetime(2027, 1, 1, tzinfo=UTC))
+    assert found[0] == pricing.GiftCard(
+        good.id, good.code, 2500, True, datetime(2027, 1, 1, tzinfo=UTC), currency="EUR"
+    )
     assert found[1].active is False
     assert await pricing_gift_cards(db_session, []) == ()
     # pricing matches what the customer typed against the stored code

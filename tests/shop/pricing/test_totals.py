@@ -151,13 +151,18 @@ def test_each_gift_card_refusal() -> None:
         card("OFF", active=False),
         card("OLD", expires_at=NOW),
         card("EMPTY", balance=0),
+        card("DOLLARS", currency="USD"),
+        card("EUROS", currency="EUR", balance=1),
     )
-    totals = price(gift_cards=cards, gift_card_codes=("OFF", "OLD", "EMPTY", "WHO"))
+    totals = price(
+        gift_cards=cards, gift_card_codes=("OFF", "OLD", "EMPTY", "WHO", "DOLLARS"), currency="EUR"
+    )
     assert [(r.reason, r.message) for r in totals.refusals] == [
         ("inactive", "This gift card has been deactivated."),
         ("expired", "This gift card expired on 2026-03-01."),
         ("empty", "This gift card has no balance left."),
         ("unknown", "We don't recognise this gift card code. Check it for typos."),
+        ("currency", "This gift card is in USD and cannot pay for an order in EUR."),
     ]
     assert totals.gift_cards == () and totals.amount_due == totals.total
 

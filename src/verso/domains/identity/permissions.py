@@ -33,13 +33,22 @@ CATALOGUE: dict[str, str] = {
     "shop.settings.write": "Edit shipping zones and rates, tax rates and checkout settings",
     "orders.read": "See orders, customers' subscriptions and the order export",
     "orders.write": "Mark orders paid, ship, cancel and refund them, add notes",
+    "scheduling.setup.write": "Edit appointment types, staff hours, holidays and resources",
+    "scheduling.appointments.read": "See the booking calendar, appointments and the waitlist",
+    "scheduling.appointments.write": "Book, move, cancel and check in appointments",
 }
 
 DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("Full access to everything", ["*"]),
-    "commercial": ("Sales and CRM", [STAFF, "identity.users.read", "shop.products.read", "orders.read"]),
+    "commercial": (
+        "Sales and CRM",
+        [STAFF, "identity.users.read", "shop.products.read", "orders.read", "scheduling.appointments.read"],
+    ),
     "blogger": ("Content creation", [STAFF]),
-    "employee": ("Employee portal", [STAFF]),
+    "employee": (
+        "Employee portal",
+        [STAFF, "scheduling.appointments.read", "scheduling.appointments.write"],
+    ),
     "user": ("Customer", []),
 }
 

@@ -123,6 +123,7 @@ async def price_cart(
         prices_include_tax=settings.prices_include_tax,
         gift_cards=await pricing_gift_cards(session, gift_card_codes),
         gift_card_codes=tuple(gift_card_codes),
+        currency=currency,
     )
     totals = pricing.price_checkout(checkout, now=clock.utcnow(), format_money=format_for(currency))
     return PricedCart(view, lines, totals, settings, currency)

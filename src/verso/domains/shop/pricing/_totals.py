@@ -44,6 +44,7 @@ class GiftCard:
     balance: int
     active: bool = True
     expires_at: datetime | None = None
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class Checkout:
     prices_include_tax: bool = False
     gift_cards: tuple[GiftCard, ...] = ()
     gift_card_codes: tuple[str, ...] = ()
+    currency: str = ""  # the order's; a gift card in another currency cannot pay for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,12 @@ class Totals:
 
 
 def check_gift_card(
-    code: str, cards: Sequence[GiftCard], *, now: datetime, format_date: DateFormat = iso_date
+    code: str,
+    cards: Sequence[GiftCard],
+    *,
+    now: datetime,
+    format_date: DateFormat = iso_date,
+    currency: str = "",
 ) -> GiftCard | Refusal:
     """The card a typed code names (case, spaces and dashes ignored) when it can pay, or the refusal."""
 
@@ -144,6 +151,12 @@ def check_gift_card(
         return Refusal("expired", f"This gift card expired on {format_date(card.expires_at)}.", subject)
     if card.balance <= 0:
         return Refusal("empty", "This gift card has no balance left.", subject)
+    if currency and card.currency and card.currency != currency:
+        return Refusal(
+            "currency",
+            f"This gift card is in {card.currency} and cannot pay for an order in {currency}.",
+            subject,
+        )
     return card
 
 
@@ -244,7 +257,9 @@ def price_checkout(
 
     cards: list[GiftCard] = []
     for code in checkout.gift_card_codes:
-        card = check_gift_card(code, checkout.gift_cards, now=now, format_date=format_date)
+        card = check_gift_card(
+            code, checkout.gift_cards, now=now, format_date=format_date, currency=checkout.currency
+        )
         if isinstance(card, Refusal):
             refusals.append(card)
         elif all(card.id != kept.id for kept in cards):

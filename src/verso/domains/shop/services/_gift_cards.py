@@ -75,6 +75,7 @@ def as_pricing(card: GiftCard) -> pricing.GiftCard:
         balance=card.balance,
         active=card.is_active,
         expires_at=clock.as_utc(card.expires_at) if card.expires_at else None,
+        currency=card.currency,
     )
 
 

@@ -1,0 +1,100 @@
+"""Scheduling services: availability for the slot engine, booking, changes under the policy,
+notices with invitations, the waitlist, reminders and calendar feeds."""
+
+from verso.domains.scheduling.services._availability import (
+    HOLDING,
+    Board,
+    bookable_staff,
+    load_board,
+    rule_for,
+)
+from verso.domains.scheduling.services._booking import Booker, BookingError, book
+from verso.domains.scheduling.services._changes import (
+    TRANSITIONS,
+    PolicyError,
+    PolicyView,
+    answer_proposal,
+    cancel_appointment,
+    cancel_attendee,
+    check_in,
+    move_appointment,
+    pending_proposal,
+    policy_view,
+    propose_time,
+    reschedule_attendee,
+    set_status,
+)
+from verso.domains.scheduling.services._feeds import (
+    feed_for_token,
+    feed_path,
+    has_feed,
+    issue_feed,
+    revoke_feed,
+)
+from verso.domains.scheduling.services._notices import (
+    calendar_event,
+    checkin_url,
+    confirm_booking,
+    local_time,
+    manage_url,
+    qr_svg,
+)
+from verso.domains.scheduling.services._reading import load_appointment, load_attendee
+from verso.domains.scheduling.services._reminders import REMINDER_JOBS, send_reminders
+from verso.domains.scheduling.services._tokens import checkin_code, manage_token, read_manage_token
+from verso.domains.scheduling.services._waitlist import (
+    TIME_RANGES,
+    WAITLIST_JOBS,
+    claim_offer,
+    expire_offers,
+    join_waitlist,
+    load_offer,
+)
+
+__all__ = [
+    "HOLDING",
+    "REMINDER_JOBS",
+    "TIME_RANGES",
+    "TRANSITIONS",
+    "WAITLIST_JOBS",
+    "Board",
+    "Booker",
+    "BookingError",
+    "PolicyError",
+    "PolicyView",
+    "answer_proposal",
+    "book",
+    "bookable_staff",
+    "calendar_event",
+    "cancel_appointment",
+    "cancel_attendee",
+    "check_in",
+    "checkin_code",
+    "checkin_url",
+    "claim_offer",
+    "confirm_booking",
+    "expire_offers",
+    "feed_for_token",
+    "feed_path",
+    "has_feed",
+    "issue_feed",
+    "join_waitlist",
+    "load_appointment",
+    "load_attendee",
+    "load_board",
+    "load_offer",
+    "local_time",
+    "manage_token",
+    "manage_url",
+    "move_appointment",
+    "pending_proposal",
+    "policy_view",
+    "propose_time",
+    "qr_svg",
+    "read_manage_token",
+    "reschedule_attendee",
+    "revoke_feed",
+    "rule_for",
+    "send_reminders",
+    "set_status",
+]

@@ -1,0 +1,196 @@
+"""After booking: the policy's messages, cancelling, rescheduling (SEQUENCE raised, same UID),
+status transitions, check-in refusals, the waitlist hand-over, reminders and feeds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from tests.scheduling.helpers import make_staff, make_type
+from verso.domains.scheduling.models import Appointment, WaitlistEntry
+from verso.domains.scheduling.services import (
+    Booker,
+    PolicyError,
+    book,
+    cancel_attendee,
+    check_in,
+    claim_offer,
+    confirm_booking,
+    expire_offers,
+    feed_for_token,
+    issue_feed,
+    join_waitlist,
+    load_attendee,
+    policy_view,
+    reschedule_attendee,
+    revoke_feed,
+    send_reminders,
+    set_status,
+)
+from verso.lib.email import OutboxEmail
+
+NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 08:00 in Paris
+TEN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+
+
+def person(n: int = 1) -> Booker:
+    return Booker(name=f"Client {n}", email=f"client{n}@example.com", timezone="Europe/Paris")
+
+
+async def _booked(db_session, kind, start=TEN, n=1, now=NOW):
+    attendee = await book(db_session, kind, start, person(n), now=now)
+    loaded = await load_attendee(db_session, attendee.id)
+    await confirm_booking(db_session, loaded, now=now)
+    await db_session.commit()
+    return await load_attendee(db_session, attendee.id)
+
+
+async def _emails(db_session) -> list[OutboxEmail]:
+    return list(await db_session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+def _ics(email: OutboxEmail) -> Calendar:
+    return Calendar.from_ical(email.attachments[0]["content"])
+
+
+async def test_confirmation_carries_an_invitation_and_a_check_in_code(db_session) -> None:
+    kind = await make_type(db_session, [await make_staff(db_session)])
+    attendee = await _booked(db_session, kind)
+    (email,) = await _emails(db_session)
+    assert email.subject.startswith("Booked: Haircut on Tuesday 1 December 2026, 10:00 (Europe/Paris)")
+    assert attendee.checkin_code in email.text_body
+    assert f"/book/manage/{attendee.id}." in email.text_body
+    calendar = _ics(email)
+    assert calendar["METHOD"] == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert event["SEQUENCE"] == 0
+    assert event.decoded("DTSTART") == TEN
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+
+
+async def test_cancelling_inside_the_window_is_refused_without_a_fee_and_charged_with_one(db_session) -> None:
+    staff = await make_staff(db_session)
+    free = await make_type(db_session, [staff], cancellation_hours=24)
+    attendee = await _booked(db_session, free)
+    view = policy_view(attendee, now=NOW)
+    assert view.can_cancel is False
+    assert "too late to cancel online" in view.cancel_message
+    with pytest.raises(PolicyError, match="too late to cancel"):
+        await cancel_attendee(db_session, attendee, now=NOW, by_staff=False)
+    await db_session.rollback()
+    paid = await make_type(db_session, [staff], slug="colour", name="Colour", cancellation_fee=1500)
+    other = await _booked(db_session, paid, start=TEN + timedelta(hours=2), n=2)
+    assert "fee of €15.00" in policy_view(other, now=NOW).cancel_message
+    assert await cancel_attendee(db_session, other, now=NOW, by_staff=False) == 1500
+    await db_session.commit()
+    cancelled = await load_attendee(db_session, other.id)
+    assert (cancelled.status, cancelled.appointment.status) == ("cancelled", "cancelled")
+    last = (await _emails(db_session))[-1]
+    calendar = _ics(last)
+    assert calendar["METHOD"] == "CANCEL"
+    assert calendar.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
+
+
+async def test_reschedule_keeps_the_uid_raises_the_sequence_and_counts(db_session) -> None:
+    kind = await make_type(db_session, [await make_staff(db_session)], max_reschedules=1, reschedule_hours=1)
+    attendee = await _booked(db_session, kind)
+    uid = _ics((await _emails(db_session))[0]).walk("VEVENT")[0]["UID"]
+    moved = await reschedule_attendee(db_session, attendee, TEN + timedelta(hours=3), now=NOW, by_staff=False)
+    await db_session.commit()
+    assert moved.appointment.start_at == TEN + timedelta(hours=3)
+    assert moved.reschedules == 1
+    event = _ics((await _emails(db_session))[-1]).walk("VEVENT")[0]
+    assert (event["UID"], event["SEQUENCE"]) == (uid, 1)
+    with pytest.raises(PolicyError, match="most times allowed"):
+        await reschedule_attendee(db_session, moved, TEN, now=NOW, by_staff=False)
+
+
+async def test_status_follows_the_allowed_transitions(db_session) -> None:
+    kind = await make_type(db_session, [await make_staff(db_session)])
+    attendee = await _booked(db_session, kind)
+    appointment = attendee.appointment
+    with pytest.raises(PolicyError, match="can become: cancelled, completed, in_progress, no_show"):
+        await set_status(db_session, appointment, "scheduled", now=NOW)
+    await set_status(db_session, appointment, "completed", now=NOW)
+    with pytest.raises(PolicyError, match="can become: none"):
+        await set_status(db_session, appointment, "confirmed", now=NOW)
+
+
+async def test_check_in_refuses_wrong_day_used_and_unknown_codes(db_session) -> None:
+    kind = await make_type(db_session, [await make_staff(db_session)])
+    attendee = await _booked(db_session, kind, start=TEN + timedelta(days=1))
+    with pytest.raises(PolicyError, match="not today"):
+        await check_in(db_session, attendee.checkin_code, method="qr", now=NOW)
+    with pytest.raises(PolicyError, match="Unknown code"):
+        await check_in(db_session, "NOPE", method="manual", now=NOW)
+    arrival = TEN + timedelta(days=1, minutes=-5)
+    with pytest.raises(PolicyError, match="expired"):
+        await check_in(db_session, attendee.checkin_code, method="manual", now=arrival + timedelta(days=2))
+    done = await check_in(db_session, attendee.checkin_code.lower(), method="qr", now=arrival)
+    assert (done.checkin_method, done.appointment.status) == ("qr", "in_progress")
+    with pytest.raises(PolicyError, match="Already checked in at 08:55"):
+        await check_in(db_session, attendee.checkin_code, method="manual", now=arrival)
+
+
+async def test_a_freed_slot_is_offered_in_order_and_passes_on_when_the_offer_expires(db_session) -> None:
+    kind = await make_type(db_session, [await make_staff(db_session)], cancellation_hours=0)
+    wednesday = TEN + timedelta(days=1)
+    attendee = await _booked(db_session, kind, start=wednesday)
+    day = wednesday.date()
+    first = await join_waitlist(db_session, kind, day=day, time_of_day="morning", booker=person(7), now=NOW)
+    vip = await join_waitlist(db_session, kind, day=day, time_of_day="any", booker=person(8), now=NOW)
+    vip.priority = 5
+    evening = await join_waitlist(db_session, kind, day=day, time_of_day="evening", booker=person(9), now=NOW)
+    await db_session.commit()
+    await cancel_attendee(db_session, attendee, now=NOW, by_staff=False)
+    await db_session.commit()
+    await db_session.refresh(vip)
+    assert (vip.status, vip.offered_start) == ("offered", wednesday)
+    (offer_email,) = [e for e in await _emails(db_session) if e.template == "scheduling/waitlist_offer"]
+    assert offer_email.to_address == "client8@example.com"
+    assert "/book/claim/" in offer_email.text_body
+    assert await expire_offers(db_session, now=NOW + timedelta(hours=3)) == 1
+    await db_session.commit()
+    for entry in (vip, first, evening):
+        await db_session.refresh(entry)
+    assert (vip.status, first.status, evening.status) == ("expired", "offered", "waiting")
+    with pytest.raises(PolicyError, match="expired"):
+        await claim_offer(db_session, vip, now=NOW + timedelta(hours=3))
+    claimed = await claim_offer(db_session, first, now=NOW + timedelta(hours=3, minutes=5))
+    await db_session.commit()
+    assert claimed.email == "client7@example.com"
+    assert (await db_session.get(WaitlistEntry, first.id)).status == "booked"
+
+
+async def test_reminders_go_once_and_not_for_moments_before_the_booking(db_session) -> None:
+    kind = await make_type(db_session, [await make_staff(db_session)], reminder_hours=[24, 2])
+    early = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    attendee = await book(db_session, kind, TEN, person(), now=early)
+    attendee.created_at = early
+    await db_session.commit()
+    assert await send_reminders(db_session, now=TEN - timedelta(hours=30)) == 0
+    assert await send_reminders(db_session, now=TEN - timedelta(hours=23)) == 1
+    assert await send_reminders(db_session, now=TEN - timedelta(hours=22)) == 0
+    assert await send_reminders(db_session, now=TEN - timedelta(hours=1)) == 1
+    await db_session.commit()
+    reminders = [e for e in await _emails(db_session) if e.subject.startswith("Reminder")]
+    assert len(reminders) == 2
+
+
+async def test_a_staff_feed_lists_their_bookings_until_revoked(db_session) -> None:
+    staff = await make_staff(db_session)
+    staff_id = staff.id
+    kind = await make_type(db_session, [staff])
+    await _booked(db_session, kind)
+    token = await issue_feed(db_session, "staff", staff_id)
+    await db_session.commit()
+    calendar = Calendar.from_ical(await feed_for_token(db_session, token))
+    assert calendar["X-WR-CALNAME"].endswith("Sam Stylist")
+    assert len(calendar.walk("VEVENT")) == 1
+    await revoke_feed(db_session, "staff", staff_id)
+    await db_session.commit()
+    assert await feed_for_token(db_session, token) is None
+    assert (await db_session.scalars(select(Appointment))).one().sequence == 0
