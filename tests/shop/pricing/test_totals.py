@@ -285,3 +285,17 @@ def test_every_total_keeps_its_invariants(checkout: Checkout) -> None:
     else:
         assert totals.total == goods + totals.shipping_charged + totals.taxes.total
         assert sum(line.total for line in totals.lines) == goods + sum(totals.taxes.line_taxes)
+
+
+def test_a_gift_card_line_is_neither_discounted_nor_taxed_nor_counted_towards_a_minimum() -> None:
+    gift = CartLine(UUID(int=3), 5000, 1, is_shippable=False, is_gift_card=True)
+    totals = price(lines=(*LINES, gift), codes=("ten",))
+    assert [a.line_amounts for a in totals.discounts] == [(500, 100, 0)]
+    assert [(r.subtotal, r.discount, r.tax, r.total) for r in totals.lines][2] == (5000, 0, 0, 5000)
+    assert [(t.name, t.amount) for t in totals.taxes.lines] == [("VAT", 1180)]  # as without the card
+    assert totals.total == 5400 + 500 + 1180 + 5000
+    big_spender = replace(TEN, minimum_order=7000)
+    only_card = price(lines=(*LINES, gift), discounts=(big_spender,), codes=("ten",))
+    assert [(r.reason, r.message) for r in only_card.refusals] == [
+        ("minimum_not_met", "Spend €10.00 more to use this code.")
+    ]

@@ -75,6 +75,7 @@ def _cart_line(line: CartLineView, collections: dict[UUID, frozenset[UUID]]) -> 
         collection_ids=collections.get(product_id, frozenset()),
         weight=line.weight,
         is_shippable=line.shippable and not line.is_gift_card,
+        is_gift_card=line.is_gift_card,
     )
 
 

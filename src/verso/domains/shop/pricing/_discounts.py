@@ -41,7 +41,9 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class CartLine:
-    """One cart line as pricing sees it. ``weight`` is grams per unit; digital goods are not shippable."""
+    """One cart line as pricing sees it. ``weight`` is grams per unit; digital goods are not shippable.
+    A gift card is money paid in advance: no discount takes anything off it, it does not count
+    towards a discount's minimum, and it carries no tax (tax is due when the card is spent)."""
 
     product_id: UUID
     unit_price: int
@@ -50,6 +52,7 @@ class CartLine:
     collection_ids: frozenset[UUID] = frozenset()
     weight: int = 0
     is_shippable: bool = True
+    is_gift_card: bool = False
 
     @property
     def subtotal(self) -> int:
@@ -104,6 +107,8 @@ class Discount:
 
     def covers(self, line: CartLine) -> bool:
         """Whether ``line`` is one of the items this discount applies to."""
+        if line.is_gift_card:
+            return False
         if self.applies_to == "products":
             return line.product_id in self.product_ids
         if self.applies_to == "collections":
@@ -187,7 +192,7 @@ def check_discount(
         if missing > 0:
             items = _plural(missing, "more qualifying item")
             return refuse("not_applicable", f"Add {items} {goal}.")
-    missing = discount.minimum_order - sum(line.subtotal for line in lines)
+    missing = discount.minimum_order - sum(line.subtotal for line in lines if not line.is_gift_card)
     if missing > 0:
         return refuse("minimum_not_met", f"Spend {format_money(missing)} more {goal}.")
     return None

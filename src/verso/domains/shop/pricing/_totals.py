@@ -203,7 +203,8 @@ def _price(chosen: Sequence[Discount], checkout: Checkout) -> Totals:
     shipping = (quote.amount if quote else 0) - shipping_discount
     inclusive = checkout.prices_include_tax
     rates = rates_for(checkout.tax_rates, address) if address else ()
-    taxes = compute_tax(rates, net, shipping, inclusive=inclusive)
+    taxable = [0 if line.is_gift_card else amount for line, amount in zip(lines, net, strict=True)]
+    taxes = compute_tax(rates, taxable, shipping, inclusive=inclusive)
     total = sum(net) + shipping + (0 if inclusive else taxes.total)
     receipt = tuple(
         ReceiptLine(line, line.subtotal, taken, tax, line.subtotal - taken + (0 if inclusive else tax))
