@@ -16,6 +16,7 @@ from tests.factories import sign_in
 from verso.domains.identity.models import User
 from verso.domains.identity.permissions import AUTHENTICATED, DEFAULT_ROLES, PUBLIC, grants
 from verso.domains.orders.models import Order
+from verso.domains.scheduling.models import Appointment, Attendee, Resource
 from verso.domains.shop.models import (
     Attribute,
     Bundle,
@@ -84,6 +85,8 @@ async def demo(db_session) -> dict[str, Any]:
     await validate_run(jobs.JobContext(0, "shop.import.validate", 1, 1, db_session), run.id)
     await db_session.commit()
     assert (await db_session.get_one(ImportRun, run.id)).status == "ready"
+    booked = await db_session.scalar(select(Appointment).order_by(Appointment.start_at))
+    assert booked is not None, "the demo has bookings"
     return {
         "user_id": admin_user.id,
         "role_id": admin_user.roles[0].id,
@@ -120,6 +123,18 @@ async def demo(db_session) -> dict[str, Any]:
         "collection": smart.slug,
         "bundle_id": bundle.id,
         "bundle": bundle.slug,
+        # The demo's scheduling: a booked appointment (and its first attendee, whose portal page answers
+        # 404 to anyone but them), a type, a staff member and the room.
+        "appointment_id": (
+            booked := await db_session.scalar(select(Appointment).order_by(Appointment.start_at))
+        ).id,
+        "attendee_id": await db_session.scalar(
+            select(Attendee.id).where(Attendee.appointment_id == booked.id)
+        ),
+        "type_id": booked.type_id,
+        "staff_id": booked.staff_id,
+        "resource_id": await db_session.scalar(select(Resource.id)),
+        "feed_file": "not-a-real-token.ics",
         # A pending review (the demo has some): the moderation page shows the approve button.
         "review_id": await db_session.scalar(select(Review.id).where(Review.status == "pending")),
     }

@@ -15,6 +15,7 @@ from uuid_utils.compat import uuid7
 
 from verso.domains.scheduling.models import Appointment, AppointmentType, Attendee, Resource, StaffMember
 from verso.domains.scheduling.services._availability import Board, bookable_staff, load_board
+from verso.domains.scheduling.services._reading import load_attendee
 from verso.domains.scheduling.services._tokens import checkin_code
 from verso.domains.scheduling.slots import Refusal
 
@@ -43,6 +44,40 @@ class Booker:
     timezone: str = "UTC"
     answers: dict[str, Any] = field(default_factory=dict)
     customer_id: UUID | None = None
+
+
+def answer_problem(question: dict[str, Any], value: Any) -> str | None:
+    """What is wrong with one answer to a type's booking question, or None. The booking form and
+    :func:`book` (and so the API) apply the same rule."""
+    if question.get("kind") == "checkbox":
+        return "Please tick this box to continue." if question.get("required") and value is not True else None
+    text = str(value or "").strip()
+    if question.get("required") and not text:
+        return "This field is required."
+    if (
+        question.get("kind") == "select"
+        and text
+        and text not in [str(o) for o in question.get("options") or []]
+    ):
+        return "Choose one of the options."
+    return None
+
+
+def checked_answers(questions: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers to the type's questions only; raises :class:`BookingError` naming the first
+    question answered wrongly."""
+    kept = {}
+    for question in questions:
+        key = str(question.get("key") or "")
+        if not key:
+            continue
+        problem = answer_problem(question, answers.get(key))
+        if problem:
+            raise BookingError(
+                f"{question.get('label') or key}: {problem}", code="answers", field=f"answers.{key}"
+            )
+        kept[key] = answers.get(key)
+    return kept
 
 
 async def lock_for(session: AsyncSession, kind: AppointmentType, staff_ids: list[UUID]) -> None:
@@ -126,9 +161,11 @@ async def book(
     staff_id: UUID | None = None,
 ) -> Attendee:
     """Book ``start`` (UTC) of ``kind`` with one staff member or anyone; flushed, not committed.
-    Raises :class:`BookingError` (the caller rolls back)."""
+    Returns the attendee with the appointment, its type, staff and resource loaded. Raises
+    :class:`BookingError` (the caller rolls back)."""
     if not kind.active:
         raise BookingError("This appointment type is not open for booking.", code="closed")
+    answers = checked_answers(kind.questions or [], booker.answers)
     board = await locked_board(session, kind, start, staff_id)
     if not board.calendars:
         raise BookingError("Nobody takes this kind of appointment at the moment.", code="nobody")
@@ -145,7 +182,7 @@ async def book(
         email=booker.email,
         phone=booker.phone,
         timezone=booker.timezone,
-        answers=booker.answers,
+        answers=answers,
         status="confirmed",
         checkin_code=checkin_code(attendee_id),
     )
@@ -154,5 +191,6 @@ async def book(
         update(StaffMember).where(StaffMember.id == appointment.staff_id).values(last_assigned_at=now)
     )
     await session.flush()
-    attendee.appointment = appointment
-    return attendee
+    loaded = await load_attendee(session, attendee_id)  # with the type, staff and resource its notices show
+    assert loaded is not None
+    return loaded

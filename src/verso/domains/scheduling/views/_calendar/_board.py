@@ -1,0 +1,103 @@
+"""The calendar (day, week, month; htmx swaps its body, every link is a real URL) and the
+private calendar feeds of staff members and resources, with the public feed download."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from verso.domains.identity.permissions import PUBLIC
+from verso.domains.scheduling.calendars import ICS_MEDIA_TYPE
+from verso.domains.scheduling.services import feed_for_token, feed_path, issue_feed, revoke_feed
+from verso.domains.scheduling.services._calendar import calendar_page, calendar_query, feed_owner
+from verso.domains.scheduling.views._calendar._common import (
+    CALENDAR,
+    FEED_KINDS,
+    NO_STORE,
+    READ,
+    STAFF,
+    WRITE,
+    T,
+    today,
+    zone,
+)
+from verso.lib.db import DbSession
+from verso.lib.htmx import is_htmx, redirect, render, toast_header
+from verso.server.navigation import NavEntry
+from verso.settings import get_settings
+
+
+async def _calendar(
+    request: Request[Any, Any, Any],
+    db_session: DbSession,
+    *,
+    block: str = "calendar",
+    revealed: tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Any:
+    day = today()
+    query = calendar_query(request.query_params, today=day)
+    page = await calendar_page(db_session, query, zone=zone(), today=day)
+    context = {"page": page, "zone": zone(), "revealed": revealed}
+    return render(request, T + "index.html", context, block=block, status_code=status_code, headers=headers)
+
+
+@get(CALENDAR, permission=READ, nav=NavEntry("Scheduling", "Calendar", 1, "calendar"), **STAFF)
+async def calendar(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
+    return await _calendar(request, db_session)
+
+
+async def _feed_owner(db_session: DbSession, kind: str, owner_id: UUID) -> str:
+    name = await feed_owner(db_session, kind, owner_id) if kind in FEED_KINDS else None
+    if name is None:
+        raise NotFoundException("No such staff member or resource.")
+    return name
+
+
+@post(f"{CALENDAR}/feeds/{{kind:str}}/{{owner_id:uuid}}", permission=WRITE, **STAFF)
+async def feed_issue(
+    request: Request[Any, Any, Any], db_session: DbSession, kind: FromPath[str], owner_id: FromPath[UUID]
+) -> Any:
+    """A new feed URL (the old one stops working), shown this once: the page answers directly."""
+    name = await _feed_owner(db_session, kind, owner_id)
+    token = await issue_feed(db_session, kind, owner_id)
+    await db_session.commit()
+    url = get_settings().base_url.rstrip("/") + feed_path(token)
+    headers = NO_STORE | toast_header(f"New calendar feed for {name}.")
+    return await _calendar(
+        request, db_session, block="feeds", revealed=(name, url), headers=headers, status_code=201
+    )
+
+
+@post(f"{CALENDAR}/feeds/{{kind:str}}/{{owner_id:uuid}}/revoke", permission=WRITE, **STAFF)
+async def feed_revoke(
+    request: Request[Any, Any, Any], db_session: DbSession, kind: FromPath[str], owner_id: FromPath[UUID]
+) -> Any:
+    name = await _feed_owner(db_session, kind, owner_id)
+    await revoke_feed(db_session, kind, owner_id)
+    await db_session.commit()
+    message = f"The calendar feed for {name} is revoked."
+    if is_htmx(request):
+        return await _calendar(request, db_session, block="feeds", headers=toast_header(message))
+    back = f"{CALENDAR}?{request.url.query}" if request.url.query else CALENDAR
+    return redirect(request, back, message=message)
+
+
+@get("/calendars/{feed_file:str}", permission=PUBLIC, **STAFF)
+async def public_feed(db_session: DbSession, feed_file: FromPath[str]) -> Response[bytes]:
+    """A subscribed calendar's download; the token in the URL is the only credential."""
+    token, dot, extension = feed_file.rpartition(".")
+    document = await feed_for_token(db_session, token) if dot and extension == "ics" else None
+    if document is None:
+        raise NotFoundException("No such calendar.")
+    # Set outright: Litestar would add a second charset to a text/* media type.
+    headers = {"content-type": ICS_MEDIA_TYPE, "Cache-Control": "private, max-age=300"}
+    return Response(document, media_type=ICS_MEDIA_TYPE, headers=headers)
+
+
+routes = [calendar, feed_issue, feed_revoke, public_feed]
