@@ -13,12 +13,25 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import ModuleType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import STATUS, Calendar, Event, Timezone, vCalAddress
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event, vCalAddress
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 PRODUCT = "-//Verso//Scheduling//EN"
+
+
+def _ical() -> ModuleType:
+    """icalendar, imported on first use: it takes ~0.3 s to load, which the served app's start-up
+    should not pay before anyone books."""
+    import icalendar
+
+    return icalendar
+
+
 _STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -67,7 +80,7 @@ def invitation(event: CalendarEvent, *, now: datetime, cancel: bool = False, pro
     vevent = _vevent(event, now)
     vevent.attendees = [_address(email, name) for email, name in event.attendees]
     if cancel:
-        vevent.status = STATUS.CANCELLED
+        vevent.status = _ical().STATUS.CANCELLED
     return _document(_calendar(product, "CANCEL" if cancel else "REQUEST"), [vevent], _span([event]))
 
 
@@ -88,7 +101,7 @@ def feed(
     calendar = _calendar(product, "PUBLISH")
     calendar.calendar_name = name
     calendar.add("X-WR-TIMEZONE", zone.key)
-    calendar.add_component(Timezone.from_tzinfo(zone, zone.key, *span))
+    calendar.add_component(_ical().Timezone.from_tzinfo(zone, zone.key, *span))
     return _document(calendar, [_vevent(event, now) for event in kept], span)
 
 
@@ -102,7 +115,7 @@ def attachment_name(text: str) -> str:
 
 def _calendar(product: str, method: str) -> Calendar:
     # Built by hand rather than with Calendar.new, which adds a random UID: equal input, equal bytes.
-    calendar = Calendar()
+    calendar = _ical().Calendar()
     calendar.prodid = product
     calendar.version = "2.0"
     calendar.method = method
@@ -110,7 +123,7 @@ def _calendar(product: str, method: str) -> Calendar:
 
 
 def _vevent(event: CalendarEvent, now: datetime) -> Event:
-    return Event.new(
+    return _ical().Event.new(
         uid=event.uid,
         sequence=event.sequence,
         stamp=now,  # DTSTAMP, CREATED and LAST-MODIFIED: the library writes them in UTC
@@ -121,7 +134,7 @@ def _vevent(event: CalendarEvent, now: datetime) -> Event:
         location=event.location or None,
         url=event.url or None,
         organizer=_address(event.organizer_email, event.organizer_name) if event.organizer_email else None,
-        status=STATUS(event.status),
+        status=_ical().STATUS(event.status),
         created=event.created,
         last_modified=event.last_modified,
         categories=event.categories,
@@ -129,7 +142,7 @@ def _vevent(event: CalendarEvent, now: datetime) -> Event:
 
 
 def _address(email: str, name: str) -> vCalAddress:
-    address = vCalAddress(f"mailto:{email}")
+    address = _ical().vCalAddress(f"mailto:{email}")
     if name:
         address.params["CN"] = name
     return address
@@ -148,7 +161,7 @@ def _document(calendar: Calendar, vevents: list[Event], span: tuple[date, date])
     defined = {timezone.tz_name for timezone in calendar.timezones}
     tzids = {vevent["DTSTART"].params.get("TZID") for vevent in vevents} - {None} - defined
     for tzid in sorted(tzids):
-        calendar.add_component(Timezone.from_tzid(tzid, first_date=span[0], last_date=span[1]))
+        calendar.add_component(_ical().Timezone.from_tzid(tzid, first_date=span[0], last_date=span[1]))
     for vevent in vevents:
         calendar.add_component(vevent)
     return calendar.to_ical()

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.ops.services import business_cache
@@ -60,6 +59,8 @@ def _qr_data_uri(text: str) -> str:
 
 def local_time(moment: datetime, zone: str) -> str:
     """``Tuesday 1 December 2026, 10:00 (Europe/Paris)`` in the business locale."""
+    from babel.dates import format_datetime  # babel loads on first use, not at start-up
+
     locale = business_cache.current().locale or "en"
     shown = moment.astimezone(ZoneInfo(zone))
     return f"{format_datetime(shown, 'EEEE d MMMM y, HH:mm', locale=locale)} ({zone})"

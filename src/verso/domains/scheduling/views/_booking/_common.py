@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from litestar import Request
 from litestar.exceptions import NotFoundException
 from sqlalchemy import select
@@ -116,6 +115,8 @@ def parse_uuid(raw: Any) -> UUID | None:
 
 
 def day_label(day: date) -> str:
+    from babel.dates import format_date  # babel loads on first use, not at start-up
+
     return format_date(day, "EEEE d MMMM y", locale=business_cache.current().locale or "en")
 
 
