@@ -95,6 +95,11 @@ def policy_view(attendee: Attendee, *, now: datetime) -> PolicyView:
     return PolicyView(cancel[0], cancel[1], cancel[2], reschedule[0], reschedule[1])
 
 
+def cancelled_message(fee: int) -> str:
+    """What the customer reads after cancelling online, with the fee when one applies."""
+    return "Your booking is cancelled." + (f" A cancellation fee of {_money(fee)} applies." if fee else "")
+
+
 async def _release_seat(session: AsyncSession, appointment: Appointment, now: datetime) -> None:
     """One seat fewer; the appointment is cancelled when nobody is left; the waitlist hears of it."""
     await session.execute(

@@ -21,11 +21,11 @@ from sqlalchemy.orm import selectinload
 
 from verso.domains.identity.deps import require_user
 from verso.domains.identity.permissions import AUTHENTICATED
-from verso.domains.ops.services import business_cache
 from verso.domains.scheduling.models import Appointment, Attendee
 from verso.domains.scheduling.services import (
     PolicyError,
     cancel_attendee,
+    cancelled_message,
     checkin_url,
     feed_path,
     has_feed,
@@ -40,7 +40,6 @@ from verso.domains.scheduling.views._booking._common import customer_zone, momen
 from verso.lib import clock
 from verso.lib.db import DbSession
 from verso.lib.htmx import redirect, render
-from verso.lib.money import format_money
 from verso.settings import get_settings
 
 BASE = "/account/appointments"
@@ -142,11 +141,7 @@ async def cancel_booking(
         attendee = await _own(db_session, request, attendee_id)
         return await _detail(request, attendee, problem=error.message, status_code=422)
     await db_session.commit()
-    message = "Your booking is cancelled."
-    if fee:
-        business = business_cache.current()
-        message += f" A cancellation fee of {format_money(fee, business.currency, business.locale)} applies."
-    return redirect(request, f"{BASE}/{attendee_id}", message=message)
+    return redirect(request, f"{BASE}/{attendee_id}", message=cancelled_message(fee))
 
 
 @post(f"{BASE}/feed", permission=AUTHENTICATED, **ACCOUNT)

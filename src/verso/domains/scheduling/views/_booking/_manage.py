@@ -11,7 +11,6 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.permissions import PUBLIC
-from verso.domains.ops.services import business_cache
 from verso.domains.scheduling.calendars import ICS_MEDIA_TYPE, attachment_name, invitation
 from verso.domains.scheduling.models import Attendee
 from verso.domains.scheduling.services import (
@@ -19,6 +18,7 @@ from verso.domains.scheduling.services import (
     PolicyError,
     calendar_event,
     cancel_attendee,
+    cancelled_message,
     checkin_url,
     local_time,
     manage_token,
@@ -41,7 +41,6 @@ from verso.domains.scheduling.views._booking._common import (
 from verso.lib import clock
 from verso.lib.db import DbSession
 from verso.lib.htmx import redirect, render
-from verso.lib.money import format_money
 
 
 def _facts(attendee: Attendee) -> dict[str, Any]:
@@ -104,11 +103,7 @@ async def booking_cancel(request: Request[Any, Any, Any], db_session: DbSession,
             request, await booking_for(db_session, token), problem=error.message, status_code=422
         )
     await db_session.commit()
-    message = "Your booking is cancelled."
-    if fee:
-        business = business_cache.current()
-        message += f" A cancellation fee of {format_money(fee, business.currency, business.locale)} applies."
-    return redirect(request, f"/book/manage/{token}", message=message)
+    return redirect(request, f"/book/manage/{token}", message=cancelled_message(fee))
 
 
 async def _reschedule_page(
