@@ -605,3 +605,34 @@ async def test_an_expired_offer_says_so(client, admin, db_session) -> None:
     refused = await post_form(client, f"/book/claim/{token}")
     assert refused.status_code == 410 and "This offer has expired" in refused.text
     assert (await db_session.scalar(select(Attendee))) is None
+
+
+async def test_a_staff_proposal_is_accepted_or_declined_through_the_link(client, admin, db_session) -> None:
+    from verso.domains.scheduling.models import RescheduleRequest
+    from verso.domains.scheduling.services import load_appointment, propose_time
+
+    _staff, kind = await _setup(db_session)
+    attendee = await _book(db_session, kind, start=THURSDAY)
+    token = manage_token(attendee.id)
+    appointment = await load_appointment(db_session, attendee.appointment_id)
+    later = THURSDAY + timedelta(hours=2)
+    await propose_time(db_session, appointment, later, reason="The kiln is busy", actor_id=None, now=NOW)
+    await db_session.commit()
+    page = await client.get(f"/book/manage/{token}")
+    assert "We suggest a new time" in page.text and "The kiln is busy" in page.text
+    assert f'action="/book/manage/{token}/proposal"' in page.text
+    accepted = await post_form(
+        client, f"/book/manage/{token}/proposal", {"answer": "accept"}, follow_redirects=False
+    )
+    assert accepted.status_code == 303
+    moved = await db_session.scalar(
+        select(Appointment.start_at).where(Appointment.id == attendee.appointment_id)
+    )
+    assert moved == later
+    assert (await db_session.scalar(select(RescheduleRequest.status))) == "approved"
+    after = await client.get(f"/book/manage/{token}")
+    assert (
+        "Your booking has moved to the new time." in after.text and "We suggest a new time" not in after.text
+    )
+    none_left = await post_form(client, f"/book/manage/{token}/proposal", {"answer": "decline"})
+    assert none_left.status_code == 422 and "There is no new time waiting for your answer." in none_left.text

@@ -16,12 +16,14 @@ from verso.domains.scheduling.models import Attendee
 from verso.domains.scheduling.services import (
     BookingError,
     PolicyError,
+    answer_proposal,
     calendar_event,
     cancel_attendee,
     cancelled_message,
     checkin_url,
     local_time,
     manage_token,
+    pending_proposal,
     policy_view,
     qr_svg,
     reschedule_attendee,
@@ -80,16 +82,28 @@ async def booking_ics(db_session: DbSession, token: FromPath[str]) -> Response[b
 
 
 async def _manage_page(
-    request: Request[Any, Any, Any], attendee: Attendee, *, problem: str = "", status_code: int = 200
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    attendee: Attendee,
+    *,
+    problem: str = "",
+    status_code: int = 200,
 ) -> Any:
     policy = policy_view(attendee, now=clock.utcnow())
-    context = {**_facts(attendee), "policy": policy, "problem": problem}
+    proposal = await pending_proposal(db_session, attendee.appointment_id)
+    context = {
+        **_facts(attendee),
+        "policy": policy,
+        "problem": problem,
+        "proposal": proposal,
+        "proposed_when": local_time(proposal.proposed_start, attendee.timezone) if proposal else "",
+    }
     return render(request, "scheduling/book/manage.html", context, block="manage", status_code=status_code)
 
 
 @get("/book/manage/{token:str}", permission=PUBLIC, **PAGES)
 async def booking_manage(request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]) -> Any:
-    return await _manage_page(request, await booking_for(db_session, token))
+    return await _manage_page(request, db_session, await booking_for(db_session, token))
 
 
 @post("/book/manage/{token:str}/cancel", permission=PUBLIC, **PAGES)
@@ -100,10 +114,40 @@ async def booking_cancel(request: Request[Any, Any, Any], db_session: DbSession,
     except PolicyError as error:
         await db_session.rollback()
         return await _manage_page(
-            request, await booking_for(db_session, token), problem=error.message, status_code=422
+            request, db_session, await booking_for(db_session, token), problem=error.message, status_code=422
         )
     await db_session.commit()
     return redirect(request, f"/book/manage/{token}", message=cancelled_message(fee))
+
+
+@post("/book/manage/{token:str}/proposal", permission=PUBLIC, **PAGES)
+async def booking_proposal(
+    request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]
+) -> Any:
+    """The customer accepts or declines the new time staff proposed (``answer`` = accept | decline)."""
+    attendee = await booking_for(db_session, token)
+    proposal = await pending_proposal(db_session, attendee.appointment_id)
+    accept = (await request.form()).get("answer") == "accept"
+    if proposal is None:
+        return await _manage_page(
+            request,
+            db_session,
+            attendee,
+            problem="There is no new time waiting for your answer.",
+            status_code=422,
+        )
+    try:
+        await answer_proposal(db_session, proposal, accept=accept, now=clock.utcnow())
+    except (PolicyError, BookingError) as error:
+        await db_session.rollback()
+        return await _manage_page(
+            request, db_session, await booking_for(db_session, token), problem=error.message, status_code=409
+        )
+    await db_session.commit()
+    message = (
+        "Your booking has moved to the new time." if accept else "You kept your booking's original time."
+    )
+    return redirect(request, f"/book/manage/{token}", message=message)
 
 
 async def _reschedule_page(
@@ -195,4 +239,12 @@ async def reschedule_submit(
     return await _reschedule_page(request, db_session, attendee, params, problem=problem, status_code=status)
 
 
-routes = [booking_done, booking_ics, booking_manage, booking_cancel, reschedule_form, reschedule_submit]
+routes = [
+    booking_done,
+    booking_ics,
+    booking_manage,
+    booking_cancel,
+    booking_proposal,
+    reschedule_form,
+    reschedule_submit,
+]
