@@ -249,6 +249,7 @@ async def cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: s
     for line in order.lines:
         line.restocked_quantity = line.quantity
     record(session, order, "cancelled", note, actor=actor)
+    publish(session, "order.cancelled", order_id=str(order.id), number=order.number, paid=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,10 +92,16 @@ def instructions_of(started: AwaitStaff) -> dict[str, Any]:
 
 
 async def start_payment(
-    session: AsyncSession, order: Order, provider_key: str, *, providers: PaymentProviders | None = None
+    session: AsyncSession,
+    order: Order,
+    provider_key: str,
+    *,
+    providers: PaymentProviders | None = None,
+    return_paths: tuple[str, str] | None = None,
 ) -> PaymentStart:
     """Open a payment for ``order.amount_due``. Raises :class:`PaymentError` when the provider
-    refuses; the order stays pending and may try again.
+    refuses; the order stays pending and may try again. ``return_paths`` (paid, cancelled) send a
+    card payer back somewhere other than the order page and checkout (a booking's own pages).
 
     A card payment leaves the process: the order is committed, then the Payment row (its id is the
     idempotency key), then the provider's answer. An offline one does not: its row is written in the
@@ -121,8 +127,8 @@ async def start_payment(
         currency=order.currency,
         order_reference=order.number,
         customer_email=order.email,
-        success_url=_absolute(order_path(order.number) + "&paid=1"),
-        cancel_url=_absolute("/checkout?cancelled=1"),
+        success_url=_absolute(return_paths[0] if return_paths else order_path(order.number) + "&paid=1"),
+        cancel_url=_absolute(return_paths[1] if return_paths else "/checkout?cancelled=1"),
         idempotency_key=str(payment.id),
         description=f"Order {order.number} at {business_cache.current().name}",
         expires_at=payment.expires_at,

@@ -193,6 +193,60 @@ async def place_order(
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceCharge:
+    """One service sold outside the cart (a booked appointment, in full or its deposit): no stock,
+    no shipping, no discount; the price is what the customer pays."""
+
+    name: str
+    detail: str
+    amount: int
+    currency: str
+    hold_minutes: int
+
+
+async def place_service_order(
+    session: AsyncSession, charge: ServiceCharge, placement: Placement, *, now: datetime
+) -> Order:
+    """Write a pending order for ``charge``, numbered like any other, so staff take, refund and
+    export its money on the same screens. A card payment must arrive within ``hold_minutes``;
+    an offline one waits for staff. Flushed; the caller commits."""
+    card = placement.provider in CARD_PROVIDERS
+    order = Order(
+        number=await next_number(session, _local_year(now)),
+        customer_id=placement.customer_id,
+        email=placement.email,
+        name=placement.name,
+        phone=placement.phone,
+        status="pending",
+        fulfilment_status="unfulfilled",
+        currency=charge.currency,
+        subtotal=charge.amount,
+        total=charge.amount,
+        amount_due=charge.amount,
+        payment_provider=placement.provider,
+        customer_note=placement.note,
+        hold_expires_at=now + timedelta(minutes=charge.hold_minutes) if card else None,
+    )
+    order.lines = [
+        OrderLine(
+            position=0,
+            name=charge.name,
+            variant_name=charge.detail,
+            unit_price=charge.amount,
+            quantity=1,
+            subtotal=charge.amount,
+            total=charge.amount,
+            is_shippable=False,
+        )
+    ]
+    session.add(order)
+    await session.flush()
+    record(session, order, "placed", f"{charge.name} booked by {placement.name or placement.email}.")
+    publish(session, "order.created", order_id=str(order.id), number=order.number, total=order.total)
+    return order
+
+
 async def _take_stock(
     session: AsyncSession, order: Order, priced: PricedCart, *, held: bool, now: datetime, minutes: int
 ) -> None:
@@ -267,4 +321,5 @@ async def release_unpaid(
             note="Order cancelled before payment",
         )
     record(session, order, "cancelled", reason, actor=actor)
+    publish(session, "order.cancelled", order_id=str(order.id), number=order.number, paid=False)
     return True

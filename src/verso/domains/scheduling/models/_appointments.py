@@ -16,6 +16,9 @@ from verso.domains.scheduling.models._setup import AppointmentType, Resource, St
 
 STATUSES = ("scheduled", "confirmed", "in_progress", "completed", "cancelled", "no_show")
 ATTENDEE_STATUSES = ("confirmed", "cancelled", "no_show")
+# none: nothing is paid online; pending: the seat is held while the order awaits its payment;
+# paid; refunded (all or part, through the order); released: never paid, so the seat went back.
+PAYMENT_STATUSES = ("none", "pending", "paid", "refunded", "released")
 CHECKIN_METHODS = ("qr", "manual")
 REQUEST_STATUSES = ("pending", "approved", "rejected")
 WAITLIST_STATUSES = ("waiting", "offered", "booked", "expired", "cancelled")
@@ -80,11 +83,36 @@ class Attendee(UUIDv7AuditBase):
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     checkin_method: Mapped[str] = mapped_column(String(6), default="")
     reminders_sent: Mapped[list[int]] = mapped_column(JsonB, default=list)  # hours-before already sent
-    order_id: Mapped[UUID | None] = mapped_column(ForeignKey("order_order.id", ondelete="SET NULL"))
+    order_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("order_order.id", ondelete="SET NULL"), index=True
+    )
+    # Money, in minor units of the business currency: the type's price when booked, the part asked
+    # online (all of it, or the deposit; the rest is paid at the appointment), and any cancellation
+    # or no-show fee the policy charged.
+    price: Mapped[int] = mapped_column(Integer, default=0)
+    online_amount: Mapped[int] = mapped_column(Integer, default=0)
+    payment_status: Mapped[str] = mapped_column(String(10), default="none")
+    fee_due: Mapped[int] = mapped_column(Integer, default=0)
 
     appointment: Mapped[Appointment] = relationship(lazy="raise", back_populates="attendees")
 
     __personal_data__ = ("name", "email", "phone", "answers")
+
+
+class BookingBlock(UUIDv7AuditBase):
+    """Someone who may not book online any more (the "block" no-show penalty, or staff's choice),
+    matched by email and, when known, by account; staff lift it by deleting the row."""
+
+    __tablename__ = "scheduling_block"
+
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    customer_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    attendee_id: Mapped[UUID | None] = mapped_column()  # the booking that caused it, if any
+
+    __personal_data__ = ("email",)
 
 
 class RescheduleRequest(UUIDv7AuditBase):

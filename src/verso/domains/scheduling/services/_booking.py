@@ -15,6 +15,7 @@ from uuid_utils.compat import uuid7
 
 from verso.domains.scheduling.models import Appointment, AppointmentType, Attendee, Resource, StaffMember
 from verso.domains.scheduling.services._availability import Board, bookable_staff, load_board
+from verso.domains.scheduling.services._blocks import booking_block
 from verso.domains.scheduling.services._reading import load_attendee
 from verso.domains.scheduling.services._tokens import checkin_code
 from verso.domains.scheduling.slots import Refusal
@@ -166,6 +167,12 @@ async def book(
     if not kind.active:
         raise BookingError("This appointment type is not open for booking.", code="closed")
     answers = checked_answers(kind.questions or [], booker.answers)
+    if await booking_block(session, booker.email, booker.customer_id) is not None:
+        raise BookingError(
+            "Online booking is closed to you after a missed appointment. Please contact us to book.",
+            code="blocked",
+            field="email",
+        )
     board = await locked_board(session, kind, start, staff_id)
     if not board.calendars:
         raise BookingError("Nobody takes this kind of appointment at the moment.", code="nobody")
