@@ -97,6 +97,12 @@ def schema_upgrades() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduling_block")),
     )
+    op.create_table(
+        "scheduling_version",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduling_version")),
+    )
     with op.batch_alter_table("scheduling_block", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_scheduling_block_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_scheduling_block_email"), ["email"], unique=False)
@@ -132,6 +138,7 @@ def schema_downgrades() -> None:
         batch_op.drop_index(batch_op.f("ix_scheduling_block_customer_id"))
 
     op.drop_table("scheduling_block")
+    op.drop_table("scheduling_version")
     # ### end Alembic commands ###
 
 

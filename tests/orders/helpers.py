@@ -3,10 +3,13 @@ filled a cart and gone through checkout's steps over HTTP."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.factories import post_form
+from tests.lib.payments.stripe_standin import WEBHOOK_SECRET
 from verso.domains.shop.models import Discount, ShippingRate, ShippingZone
+from verso.lib.payments import sign_stripe_payload
 
 ADDRESS = {
     "name": "Ann Guest",
@@ -54,3 +57,18 @@ async def fill_checkout(
     for url, data in steps:
         answer = await post_form(client, url, data, follow_redirects=False)
         assert answer.status_code == 303, (url, answer.status_code, answer.text[:2000])
+
+
+async def post_stripe_event(client: Any, event: dict[str, Any]) -> str:
+    """Deliver ``event`` to the webhook, signed as Stripe signs it; what the app did with it."""
+    body = json.dumps(event)
+    answer = await client.post(
+        "/webhooks/stripe",
+        content=body,
+        headers={
+            "Stripe-Signature": sign_stripe_payload(body, WEBHOOK_SECRET),
+            "Content-Type": "application/json",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["outcome"]

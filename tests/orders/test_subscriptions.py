@@ -5,7 +5,6 @@ refusals (no Stripe, no price, not a subscription, already subscribed)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from html import unescape
 
@@ -13,26 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, make_user, post_form, sign_in
-from tests.orders.conftest import WEBHOOK_SECRET
+from tests.orders.helpers import post_stripe_event
 from tests.shop.helpers import make_product
 from verso.domains.orders.models import PaymentEvent, Subscription
-from verso.lib.payments import sign_stripe_payload
 
 FEB_1, MAR_1 = 1_769_904_000, 1_772_323_200  # 2026-02-01 and 2026-03-01, 00:00 UTC
-
-
-async def _post_event(client, event: dict):
-    body = json.dumps(event)
-    answer = await client.post(
-        "/webhooks/stripe",
-        content=body,
-        headers={
-            "Stripe-Signature": sign_stripe_payload(body, WEBHOOK_SECRET),
-            "Content-Type": "application/json",
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()["outcome"]
 
 
 async def _club(db_session, **changes):
@@ -88,13 +72,13 @@ async def test_subscribe_and_the_webhook_makes_it_active(client, admin, db_sessi
     waiting = await client.get("/account/subscriptions?subscribed=1")
     assert "as soon as Stripe confirms" in waiting.text and "Coffee club" not in waiting.text
 
-    assert await _post_event(client, stripe_on.complete_session(row.checkout_reference)) == "subscribed"
+    assert await post_stripe_event(client, stripe_on.complete_session(row.checkout_reference)) == "subscribed"
     await db_session.refresh(row)
     stripe_id = stripe_on.sessions[row.checkout_reference]["subscription"]
     assert (row.status, row.stripe_subscription_id) == ("active", stripe_id)
     assert row.stripe_customer_id == stripe_on.subscriptions[stripe_id]["customer"]
     created = stripe_on.subscription_event(stripe_id, "customer.subscription.created", period=(FEB_1, MAR_1))
-    assert await _post_event(client, created) == "active"
+    assert await post_stripe_event(client, created) == "active"
     await db_session.refresh(row)
     assert (row.current_period_start, row.current_period_end) == (
         datetime(2026, 2, 1, tzinfo=UTC),
@@ -118,25 +102,25 @@ async def test_status_follows_the_events_and_a_replay_changes_nothing(
     stripe_id = completed["data"]["object"]["subscription"]
     # Stripe does not promise an order: the subscription's event may come before the session's.
     created = stripe_on.subscription_event(stripe_id, "customer.subscription.created", period=(FEB_1, MAR_1))
-    assert await _post_event(client, created) == "active"
-    assert await _post_event(client, completed) == "subscribed"
+    assert await post_stripe_event(client, created) == "active"
+    assert await post_stripe_event(client, completed) == "subscribed"
 
     past_due = stripe_on.subscription_event(stripe_id, status="past_due")
-    assert await _post_event(client, past_due) == "past_due"
+    assert await post_stripe_event(client, past_due) == "past_due"
     await db_session.refresh(row)
     assert (row.status, row.current_period_end) == ("past_due", datetime(2026, 3, 1, tzinfo=UTC))
 
     stale = stripe_on.subscription_event(stripe_id, status="active", period=(FEB_1 - 100, FEB_1))
     deleted = stripe_on.subscription_event(stripe_id, "customer.subscription.deleted")
-    assert await _post_event(client, deleted) == "canceled"
-    assert await _post_event(client, stale) == "canceled"  # an older event never revives it
+    assert await post_stripe_event(client, deleted) == "canceled"
+    assert await post_stripe_event(client, stale) == "canceled"  # an older event never revives it
     await db_session.refresh(row)
     assert (row.status, row.current_period_end) == ("canceled", datetime(2026, 3, 1, tzinfo=UTC))
 
     seen = await db_session.scalar(select(func.count()).select_from(PaymentEvent))
     row.status = "active"  # were the replay acted on, it would cancel this again
     await db_session.commit()
-    assert await _post_event(client, deleted) == "duplicate"
+    assert await post_stripe_event(client, deleted) == "duplicate"
     await db_session.refresh(row)
     assert row.status == "active"
     assert await db_session.scalar(select(func.count()).select_from(PaymentEvent)) == seen == 5
@@ -153,7 +137,7 @@ async def test_an_expired_checkout_ends_the_incomplete_row(client, admin, db_ses
         "metadata": {},
         "client_reference_id": str(row.id),
     }
-    assert await _post_event(client, stripe_on.event("checkout.session.expired", session)) == "expired"
+    assert await post_stripe_event(client, stripe_on.event("checkout.session.expired", session)) == "expired"
     await db_session.refresh(row)
     assert row.status == "canceled" and "expired" in row.note
     assert "Coffee club" not in (await client.get("/account/subscriptions")).text
@@ -161,10 +145,10 @@ async def test_an_expired_checkout_ends_the_incomplete_row(client, admin, db_ses
 
 async def _active(client, db_session, stripe_on, product) -> tuple[Subscription, str]:
     row = await _subscribe(client, db_session, stripe_on, product)
-    await _post_event(client, stripe_on.complete_session(row.checkout_reference))
+    await post_stripe_event(client, stripe_on.complete_session(row.checkout_reference))
     await db_session.refresh(row)
     stripe_id = row.stripe_subscription_id
-    await _post_event(
+    await post_stripe_event(
         client,
         stripe_on.subscription_event(stripe_id, "customer.subscription.created", period=(FEB_1, MAR_1)),
     )
@@ -188,7 +172,7 @@ async def test_cancel_at_period_end_and_resume_from_the_account(client, admin, d
     assert "will not renew" in unescape(page.text) and "Ends at period end" in page.text
     assert f'action="/account/subscriptions/{row.id}/resume"' in page.text
     # Stripe's own event confirms it; then renewal is switched back on.
-    assert await _post_event(client, stripe_on.subscription_event(stripe_id)) == "active"
+    assert await post_stripe_event(client, stripe_on.subscription_event(stripe_id)) == "active"
     resumed = await post_form(client, f"/account/subscriptions/{row.id}/resume", {}, htmx=True)
     assert resumed.status_code < 300 and resumed.headers["hx-redirect"] == "/account/subscriptions"
     await db_session.refresh(row)
@@ -196,7 +180,7 @@ async def test_cancel_at_period_end_and_resume_from_the_account(client, admin, d
         not row.cancel_at_period_end and stripe_on.subscriptions[stripe_id]["cancel_at_period_end"] is False
     )
 
-    await _post_event(client, stripe_on.subscription_event(stripe_id, "customer.subscription.deleted"))
+    await post_stripe_event(client, stripe_on.subscription_event(stripe_id, "customer.subscription.deleted"))
     ended = await post_form(client, f"/account/subscriptions/{row.id}/cancel", {})
     assert (
         "This subscription has already ended." in ended.text

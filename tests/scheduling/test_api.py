@@ -19,7 +19,7 @@ from verso.domains.api.models import ApiKey
 from verso.domains.api.scopes import SCOPES, Scope
 from verso.domains.api.services import PREFIX_LENGTH, hash_key, new_secret
 from verso.domains.identity.models import Role
-from verso.domains.scheduling.models import STATUSES, Appointment
+from verso.domains.scheduling.models import STATUSES, Appointment, BookingBlock
 from verso.lib import clock
 from verso.lib.email import OutboxEmail
 
@@ -202,29 +202,45 @@ async def test_booking_answers_201_and_a_taken_time_409(api, db_session, staff, 
     assert unknown_only["attendees"][0]["answers"] == {"note": None}  # only the type's questions are kept
     taken = _problem(await api("post", URL, json=booking(name="Bob", email="bob@example.com")), 409)
     assert taken["detail"] == "That time was just taken."
-    assert taken["errors"] == [{"field": "start", "message": "That time was just taken."}]
+    assert taken["errors"] == [{"field": "start", "message": "That time was just taken.", "code": "taken"}]
     assert await db_session.scalar(select(Appointment.seats_taken)) == 1
 
 
 @pytest.mark.parametrize(
-    ("fields", "field", "message"),
+    ("fields", "field", "message", "code"),
     [
-        ({"start": "2026-12-01T06:00:00+01:00"}, "start", "That time has passed."),
-        ({"start": "2026-12-01T19:00:00+01:00"}, "start", "That time is outside opening hours."),
-        ({"type": "massage"}, "type", "No appointment type open for booking has this slug or id."),
-        ({"timezone": "Mars/Olympus"}, "timezone", "timezone must be an IANA time zone such as Europe/Paris"),
-        ({"start": "2026-12-01T10:00:00"}, "start", "start: Expected `datetime` with a timezone component"),
-        ({"email": "not-an-email"}, "email", "email: Expected `str` matching regex"),
-        ({"name": None}, "name", "name: Expected `str`, got `null`"),
-        ({"colour": "red"}, "colour", "colour: Object contains unknown field `colour`"),
+        ({"start": "2026-12-01T06:00:00+01:00"}, "start", "That time has passed.", "in_past"),
+        (
+            {"start": "2026-12-01T19:00:00+01:00"},
+            "start",
+            "That time is outside opening hours.",
+            "outside_hours",
+        ),
+        ({"type": "massage"}, "type", "No appointment type open for booking has this slug or id.", None),
+        (
+            {"timezone": "Mars/Olympus"},
+            "timezone",
+            "timezone must be an IANA time zone such as Europe/Paris",
+            None,
+        ),
+        (
+            {"start": "2026-12-01T10:00:00"},
+            "start",
+            "start: Expected `datetime` with a timezone component",
+            None,
+        ),
+        ({"email": "not-an-email"}, "email", "email: Expected `str` matching regex", None),
+        ({"name": None}, "name", "name: Expected `str`, got `null`", None),
+        ({"colour": "red"}, "colour", "colour: Object contains unknown field `colour`", None),
     ],
 )
 async def test_refusals_and_bad_bodies_are_422_naming_the_field(
-    api, db_session, fields: dict[str, Any], field: str, message: str
+    api, db_session, fields: dict[str, Any], field: str, message: str, code: str | None
 ) -> None:
     body = _problem(await api("post", URL, json=booking(**fields)), 422)
     [error] = body["errors"]
     assert error["field"] == field and error["message"].startswith(message), error
+    assert error.get("code") == code, error  # the engine's refusals carry their code; bad bodies none
     assert await db_session.scalar(select(Appointment.id)) is None
 
 
@@ -313,7 +329,7 @@ async def test_staff_change_notes_time_and_status(api, db_session) -> None:
     assert (moved["start"], moved["end"]) == ("2026-12-01T10:00:00Z", "2026-12-01T10:30:00Z")
     clash = _problem(await api("patch", item, json={"start": "2026-12-01T12:00:00+01:00"}), 409)
     assert clash["detail"] == "That time was just taken."
-    assert clash["errors"] == [{"field": "start", "message": "That time was just taken."}]
+    assert clash["errors"] == [{"field": "start", "message": "That time was just taken.", "code": "taken"}]
     assert other["start"] == "2026-12-01T11:00:00Z"
     done = (await api("patch", item, json={"status": "completed"})).json()
     assert done["status"] == "completed"
@@ -321,6 +337,9 @@ async def test_staff_change_notes_time_and_status(api, db_session) -> None:
     assert same.status_code == 200 and same.json()["status"] == "completed"
     refused = _problem(await api("patch", item, json={"status": "confirmed"}), 409)
     assert refused["detail"] == "A completed appointment can become: none."
+    assert refused["errors"] == [
+        {"field": "status", "message": "A completed appointment can become: none.", "code": "state"}
+    ]
     unknown = _problem(await api("patch", item, json={"status": "teleported"}), 422)
     assert unknown["errors"] == [
         {"field": "status", "message": "status must be one of: " + ", ".join(STATUSES) + "."}
@@ -393,4 +412,15 @@ async def test_a_required_question_left_blank_is_a_422_naming_it(api, db_session
     await make_type(db_session, [staff], slug="glaze", name="Glaze", questions=[must])
     body = _problem(await api("post", URL, json=booking(type="glaze", answers={})), 422)
     assert body["detail"] == "How many pieces?: This field is required."
-    assert body["errors"] == [{"field": "answers.pieces", "message": body["detail"]}]
+    assert body["errors"] == [{"field": "answers.pieces", "message": body["detail"], "code": "answers"}]
+
+
+async def test_a_blocked_person_is_refused_with_the_code_blocked(api, db_session) -> None:
+    db_session.add(BookingBlock(email="ann@example.com", reason="Missed twice"))
+    await db_session.commit()
+    body = _problem(await api("post", URL, json=booking(email="Ann@Example.com")), 422)
+    [error] = body["errors"]
+    assert (error["field"], error["code"]) == ("email", "blocked")
+    assert error["message"] == body["detail"]
+    assert body["detail"].startswith("Online booking is not open to you")
+    assert await db_session.scalar(select(Appointment.id)) is None

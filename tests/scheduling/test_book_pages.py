@@ -85,10 +85,8 @@ async def test_the_list_shows_active_types_with_price_and_spots(client, admin, d
     assert page.status_code == 200
     assert page.text.index(">Haircut</a>") < page.text.index(">Yoga</a>")
     assert 'href="/book/haircut"' in page.text and 'href="/book/yoga"' in page.text
-    assert (
-        "€25.00" in page.text and "deposit €5.00" in page.text and "Payment: at the appointment." in page.text
-    )
-    assert page.text.count("Payment: at the appointment.") == 1  # only the priced type
+    assert "€25.00" in page.text and "deposit €5.00 to book, the rest at the appointment" in page.text
+    assert page.text.count('class="booking-price"') == 1  # only the priced type
     assert (
         "1 hour 30 minutes · 6 spots" in page.text
         and "30 minutes" in page.text
@@ -126,6 +124,22 @@ async def test_the_type_page_opens_on_the_first_free_day(client, admin, db_sessi
     assert 'max="2027-01-30"' in far.text
     past = await client.get("/book/haircut?date=2020-01-01")
     assert "Tuesday 1 December 2026" in past.text and 'rel="prev"' not in past.text
+
+
+async def test_anonymous_pages_are_cached_until_the_bookings_change(client, admin, db_session) -> None:
+    _staff, kind = await _setup(db_session)
+    first, second = await client.get("/book/haircut"), await client.get("/book/haircut")
+    assert first.headers.get("x-cache") is None and second.headers.get("x-cache") == "hit"
+    assert second.text == first.text and ("09:00", "2026-12-01T08:00:00Z") in _times(second.text)
+    await book(db_session, kind, TEN - timedelta(hours=1), Booker("Ann", "ann@example.com"), now=NOW)
+    await db_session.commit()  # any process's booking raises the scheduling version
+    fresh = await client.get("/book/haircut")
+    assert fresh.headers.get("x-cache") is None and ("09:00", "2026-12-01T08:00:00Z") not in _times(
+        fresh.text
+    )
+    kind.min_notice_hours = 3  # and so does a change of the set-up
+    await db_session.commit()
+    assert (await client.get("/book/haircut")).headers.get("x-cache") is None
 
 
 async def test_times_are_shown_in_the_customers_zone(client, admin, db_session) -> None:

@@ -7,6 +7,7 @@ user only reads)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -26,7 +27,7 @@ from verso.domains.scheduling.models import (
     StaffMember,
     WaitlistEntry,
 )
-from verso.domains.scheduling.services import Booker, book, load_appointment
+from verso.domains.scheduling.services import Booker, book, load_appointment, manage_token
 from verso.lib import clock
 
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday, 08:00 in Paris (the business zone)
@@ -170,6 +171,7 @@ async def test_detail_page_and_fragment(employee, db_session) -> None:
     page = await employee.get(url)
     text = unescape(page.text)
     assert page.status_code == 200 and "<html" in text
+    assert re.search(r'href="/admin/scheduling/calendar" aria-current="page"', text)  # not the dashboard
     assert "Haircut · Tuesday 1 December 2026, 10:00" in text and "Sam Stylist" in text
     assert (
         "ann@example.com" in text and "+33 6 00 00 00 00" in text and "Hair length" in text and "Long" in text
@@ -427,3 +429,49 @@ async def test_commercial_staff_read_but_cannot_act(commercial, db_session) -> N
 async def test_signed_out_people_are_sent_to_sign_in(client, admin) -> None:
     response = await client.get(CALENDAR, follow_redirects=False)
     assert response.status_code in (302, 303, 401) and "Ann" not in response.text
+
+
+async def test_a_no_show_penalty_shows_to_staff_and_to_the_customer(employee, db_session) -> None:
+    sam = await make_staff(db_session)
+    charged = await make_type(db_session, [sam], no_show_penalty="fee", no_show_fee=2500)
+    barred = await make_type(db_session, [sam], slug="perm", name="Perm", no_show_penalty="block")
+    customer = await make_user("ann@example.com", ["user"], email_verified=True)
+    person = Booker(name="Ann Example", email="ann@example.com", customer_id=customer.id)
+    ann = await book(db_session, charged, TEN, person, now=NOW)
+    bo = await book(
+        db_session, barred, TEN + timedelta(hours=2), Booker(name="Bo One", email="bo@example.com"), now=NOW
+    )
+    await db_session.commit()
+    before = await employee.get(f"/book/manage/{manage_token(ann.id)}")
+    assert "If you do not come and have not cancelled, a no-show fee of €25.00 is charged." in unescape(
+        before.text
+    )
+    assert _fee_notice(before) == ""
+    clock.freeze(TEN + timedelta(hours=3))
+    await sign_in(employee, "desk@example.com", PASSWORD)
+    first = f"/admin/scheduling/appointments/{ann.appointment_id}"
+    fee = await post_form(employee, f"{first}/attendees/{ann.id}/no-show", htmx=True)
+    assert _toast(fee) == "Ann Example marked as a no-show. A no-show fee of €25.00 is due."
+    assert "Fee due: €25.00" in unescape(fee.text) and "Blocked from booking" not in fee.text
+    second = f"/admin/scheduling/appointments/{bo.appointment_id}"
+    blocked = await post_form(employee, f"{second}/attendees/{bo.id}/no-show", htmx=True)
+    assert _toast(blocked) == "Bo One marked as a no-show. Bo One can no longer book online."
+    assert "Blocked from booking" in blocked.text and "Fee due" not in blocked.text
+    assert "Blocked from booking" not in (await employee.get(first)).text
+    # The customer sees what is due on the booking's link and in their account.
+    manage = await employee.get(f"/book/manage/{manage_token(ann.id)}")
+    assert _fee_notice(manage) == "No-show fee €25.00"
+    assert _fee_notice(await employee.get(f"/book/manage/{manage_token(bo.id)}")) == ""
+    employee.cookies.clear()
+    await sign_in(employee, "ann@example.com", PASSWORD)
+    portal = await employee.get(f"/account/appointments/{ann.id}")
+    assert portal.status_code == 200 and _fee_notice(portal) == "No-show fee €25.00"
+
+
+def _fee_notice(response) -> str:
+    """The fee a customer's booking page says is due ("No-show fee €25.00"), or ""."""
+    found = re.search(r'<p class="notice booking-fee"[^>]*>(.*?)</p>', unescape(response.text), re.S)
+    if found is None:
+        return ""
+    words = (word.strip(":.,") for word in re.sub(r"<[^>]+>", " ", found.group(1)).split())
+    return " ".join(word for word in words if word != "due")

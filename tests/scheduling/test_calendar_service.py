@@ -13,17 +13,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from tests.scheduling.helpers import make_staff, make_type
 from verso.domains.scheduling.models import (
     Appointment,
     Attendee,
+    BookingBlock,
     CalendarFeed,
     RescheduleRequest,
     Resource,
     WaitlistEntry,
 )
 from verso.domains.scheduling.services import PolicyError, checkin_code, load_appointment
+from verso.domains.scheduling.services._blocks import booking_block
 from verso.domains.scheduling.services._calendar import (
     CalendarItem,
     CalendarQuery,
@@ -47,6 +50,7 @@ from verso.domains.scheduling.services._calendar import (
     waitlist_by_day,
     week_of,
 )
+from verso.lib.audit import SYSTEM, Actor, AuditLog
 
 PARIS = ZoneInfo("Europe/Paris")
 STAFF_A, STAFF_B = UUID(int=1), UUID(int=2)
@@ -327,17 +331,62 @@ async def test_no_show_needs_a_started_appointment_and_flips_it_when_nobody_is_l
     appointment = await load_appointment(db_session, created.id)
     ann, bob = appointment.attendees
     with pytest.raises(PolicyError) as early:
-        await mark_no_show(db_session, appointment, ann, now=start - timedelta(minutes=1))
+        await mark_no_show(db_session, appointment, ann, now=start - timedelta(minutes=1), actor=SYSTEM)
     assert early.value.message == "The appointment has not started yet."
-    await mark_no_show(db_session, appointment, ann, now=start)
+    assert await mark_no_show(db_session, appointment, ann, now=start, actor=SYSTEM) == ""  # no penalty
     assert (ann.status, appointment.status) == ("no_show", "confirmed")
     with pytest.raises(PolicyError) as twice:
-        await mark_no_show(db_session, appointment, ann, now=start)
+        await mark_no_show(db_session, appointment, ann, now=start, actor=SYSTEM)
     assert twice.value.message == "Ann One is not expected any more, so cannot be marked as a no-show."
-    await mark_no_show(db_session, appointment, bob, now=start)
+    await mark_no_show(db_session, appointment, bob, now=start, actor=SYSTEM)
     await db_session.commit()
     fresh = await load_appointment(db_session, created.id)
     assert (fresh.status, [a.status for a in fresh.attendees]) == ("no_show", ["no_show", "no_show"])
+    assert [a.fee_due for a in fresh.attendees] == [0, 0]
+    assert await db_session.scalar(select(func.count()).select_from(BookingBlock)) == 0
+
+
+async def test_a_no_show_fee_falls_due_keeping_a_larger_fee_already_due(db_session) -> None:
+    sam = await make_staff(db_session)
+    kind = await make_type(
+        db_session, [sam], slug="class", max_attendees=4, no_show_penalty="fee", no_show_fee=2500
+    )
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    created = await _appointment(db_session, kind, sam, start, ("Ann One", "Bob Two"), capacity=4)
+    appointment = await load_appointment(db_session, created.id)
+    ann, bob = appointment.attendees
+    ann.fee_due, bob.fee_due = 1000, 4000  # e.g. an earlier fee: the larger one stands
+    said = await mark_no_show(db_session, appointment, ann, now=start, actor=SYSTEM)
+    assert said == "A no-show fee of €25.00 is due."
+    assert await mark_no_show(db_session, appointment, bob, now=start, actor=SYSTEM) == (
+        "A no-show fee of €40.00 is due."
+    )
+    await db_session.commit()
+    fresh = await load_appointment(db_session, created.id)
+    assert [(a.status, a.fee_due) for a in fresh.attendees] == [("no_show", 2500), ("no_show", 4000)]
+    assert await db_session.scalar(select(func.count()).select_from(BookingBlock)) == 0
+
+
+async def test_a_blocking_no_show_stops_the_person_booking_once_and_is_audited(db_session) -> None:
+    sam = await make_staff(db_session)
+    kind = await make_type(db_session, [sam], slug="class", max_attendees=4, no_show_penalty="block")
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    created = await _appointment(db_session, kind, sam, start, ("Ann One", "Ann Two"), capacity=4)
+    appointment = await load_appointment(db_session, created.id)
+    first, second = appointment.attendees  # the same email ("ann@example.com") twice
+    staff = Actor(id="staff-1", label="desk@example.com")
+    said = await mark_no_show(db_session, appointment, first, now=start, actor=staff)
+    assert said == "Ann One can no longer book online."
+    await mark_no_show(db_session, appointment, second, now=start, actor=staff)  # already blocked
+    await db_session.commit()
+    (row,) = await db_session.scalars(select(BookingBlock))
+    assert (row.email, row.attendee_id, row.reason) == (
+        "ann@example.com", first.id, "No-show: Haircut on 01 December 2026, 09:00"
+    )  # fmt: skip
+    assert await booking_block(db_session, "ANN@example.com ", None) is not None
+    (entry,) = await db_session.scalars(select(AuditLog).where(AuditLog.action == "scheduling.block.created"))
+    assert (entry.actor_label, entry.target_label) == ("desk@example.com", "ann@example.com")
+    assert [a.fee_due for a in (await load_appointment(db_session, created.id)).attendees] == [0, 0]
 
 
 def test_staff_are_offered_the_allowed_statuses_but_cancelling() -> None:

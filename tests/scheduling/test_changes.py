@@ -3,13 +3,14 @@ status transitions, check-in refusals, the waitlist hand-over, reminders and fee
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from tests.scheduling.helpers import make_staff, make_type
+from verso.domains.ops.services import Business, business_cache
 from verso.domains.scheduling.models import Appointment, WaitlistEntry
 from verso.domains.scheduling.services import (
     Booker,
@@ -194,3 +195,97 @@ async def test_a_staff_feed_lists_their_bookings_until_revoked(db_session) -> No
     await db_session.commit()
     assert await feed_for_token(db_session, token) is None
     assert (await db_session.scalars(select(Appointment))).one().sequence == 0
+
+
+async def test_the_policy_says_what_not_coming_costs(db_session) -> None:
+    staff = await make_staff(db_session)
+    plain = await make_type(db_session, [staff])
+    charged = await make_type(
+        db_session, [staff], slug="colour", name="Colour", no_show_penalty="fee", no_show_fee=2000
+    )
+    barred = await make_type(db_session, [staff], slug="perm", name="Perm", no_show_penalty="block")
+    views = [
+        policy_view(await _booked(db_session, kind, start=TEN + timedelta(hours=n), n=n), now=NOW)
+        for n, kind in enumerate((plain, charged, barred))
+    ]
+    assert [view.no_show_message for view in views] == [
+        "",
+        "If you do not come and have not cancelled, a no-show fee of €20.00 is charged.",
+        "If you do not come and have not cancelled, you will no longer be able to book online.",
+    ]
+    gone = await _booked(db_session, charged, start=TEN + timedelta(hours=4), n=9)
+    assert policy_view(gone, now=TEN + timedelta(hours=5)).no_show_message == ""  # past: nothing to warn of
+
+
+# ---- the waitlist in the customer's own zone (business in Paris) --------------------------------
+WED_PARIS_MORNING = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # Wed 10:00 Paris, Wed 22:00 Auckland
+WED_PARIS_AFTERNOON = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # Wed 16:00 Paris, Thu 04:00 Auckland
+
+
+def _from(zone: str, n: int) -> Booker:
+    return Booker(name=f"Client {n}", email=f"client{n}@example.com", timezone=zone)
+
+
+async def test_a_freed_slot_goes_to_whoever_waits_for_that_local_day_and_time(db_session) -> None:
+    business_cache.set(Business(timezone="Europe/Paris"))
+    kind = await make_type(db_session, [await make_staff(db_session)])
+    afternoon = await _booked(db_session, kind, start=WED_PARIS_AFTERNOON)
+    morning = await _booked(db_session, kind, start=WED_PARIS_MORNING, n=2)
+    # Thursday morning in Auckland: Wednesday afternoon for the business.
+    thursday = await join_waitlist(
+        db_session, kind, day=date(2026, 12, 3), time_of_day="morning",
+        booker=_from("Pacific/Auckland", 7), now=NOW,
+    )  # fmt: skip
+    wednesday = await join_waitlist(
+        db_session, kind, day=date(2026, 12, 2), time_of_day="any",
+        booker=_from("Pacific/Auckland", 8), now=NOW,
+    )  # fmt: skip
+    wednesday.priority = 5  # first in line, but Wednesday afternoon in Paris is Thursday for them
+    await db_session.commit()
+    await cancel_attendee(db_session, afternoon, now=NOW, by_staff=True)
+    await db_session.commit()
+    await db_session.refresh(thursday)
+    await db_session.refresh(wednesday)
+    assert (thursday.status, thursday.offered_start) == ("offered", WED_PARIS_AFTERNOON)
+    assert wednesday.status == "waiting"
+    (offer,) = [e for e in await _emails(db_session) if e.template == "scheduling/waitlist_offer"]
+    assert offer.to_address == "client7@example.com" and "Thursday 03 December, 04:00" in offer.subject
+    await cancel_attendee(db_session, morning, now=NOW, by_staff=True)  # Wednesday 22:00 in Auckland
+    await db_session.commit()
+    await db_session.refresh(wednesday)
+    assert (wednesday.status, wednesday.offered_start) == ("offered", WED_PARIS_MORNING)
+
+
+async def test_a_slot_on_another_local_date_is_not_offered(db_session) -> None:
+    business_cache.set(Business(timezone="Europe/Paris"))
+    kind = await make_type(db_session, [await make_staff(db_session)])
+    booked = await _booked(db_session, kind, start=WED_PARIS_AFTERNOON)
+    # Wednesday in Auckland too, but the freed time is already Thursday 04:00 there.
+    wednesday = await join_waitlist(
+        db_session, kind, day=date(2026, 12, 2), time_of_day="any",
+        booker=_from("Pacific/Auckland", 7), now=NOW,
+    )  # fmt: skip
+    await db_session.commit()
+    await cancel_attendee(db_session, booked, now=NOW, by_staff=True)
+    await db_session.commit()
+    await db_session.refresh(wednesday)
+    assert wednesday.status == "waiting"
+    assert not [e for e in await _emails(db_session) if e.template == "scheduling/waitlist_offer"]
+
+
+async def test_a_day_has_passed_by_the_customers_own_clock(db_session) -> None:
+    business_cache.set(Business(timezone="Europe/Paris"))
+    kind = await make_type(db_session, [await make_staff(db_session)])
+    tuesday = date(2026, 12, 1)
+    late = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # Wed 00:30 in Paris, Tue 15:30 in Los Angeles
+    entry = await join_waitlist(
+        db_session, kind, day=tuesday, time_of_day="evening", booker=_from("America/Los_Angeles", 1), now=late
+    )
+    assert (entry.day, entry.timezone) == (tuesday, "America/Los_Angeles")
+    with pytest.raises(PolicyError, match="That day has passed"):
+        await join_waitlist(db_session, kind, day=tuesday, time_of_day="any", booker=person(2), now=late)
+    noon = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)  # Tue 12:30 in Paris, Wed 00:30 in Auckland
+    with pytest.raises(PolicyError, match="That day has passed"):
+        await join_waitlist(
+            db_session, kind, day=tuesday, time_of_day="any", booker=_from("Pacific/Auckland", 3), now=noon
+        )

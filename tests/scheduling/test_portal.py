@@ -5,6 +5,7 @@ else's booking answering 404; and the "my bookings" feed shown once, working, th
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from uuid import uuid4
@@ -17,6 +18,7 @@ from tests.scheduling.helpers import make_staff, make_type
 from verso.domains.identity.models import User
 from verso.domains.scheduling.models import Attendee, CalendarFeed
 from verso.domains.scheduling.services import Booker, book, load_attendee, manage_token
+from verso.domains.scheduling.views._calendar._board import FEED_DOWNLOADS_PER_MINUTE
 from verso.lib import clock
 
 URL = "/account/appointments"
@@ -169,3 +171,13 @@ async def test_the_feed_address_is_shown_once_works_and_is_revoked(client, cleo,
     assert revoked.status_code == 303 and revoked.headers["location"] == URL
     assert await db_session.scalar(select(CalendarFeed.id)) is None
     assert "Get a calendar feed" in (await client.get(URL)).text
+
+
+async def test_a_feed_answers_a_few_times_a_minute(client, cleo, db_session, staff) -> None:
+    kind = await make_type(db_session, [staff])
+    await _book(db_session, kind, TEN, cleo.id)
+    issued = unescape((await post_form(client, f"{URL}/feed")).text)
+    path = re.search(r'(/calendars/[^"]+\.ics)', issued).group(1)
+    answers = [(await client.get(path)).status_code for _ in range(FEED_DOWNLOADS_PER_MINUTE + 1)]
+    assert answers[:-1] == [200] * FEED_DOWNLOADS_PER_MINUTE and answers[-1] == 429
+    assert (await client.get("/calendars/someone-else.ics")).status_code == 404  # counted per feed

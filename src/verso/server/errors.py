@@ -45,7 +45,10 @@ def _field_errors(exc: Exception) -> list[dict[str, Any]]:
     errors = []
     for item in extra:
         if isinstance(item, dict):
-            errors.append({"field": item.get("key") or item.get("field"), "message": item.get("message", "")})
+            error = {"field": item.get("key") or item.get("field"), "message": item.get("message", "")}
+            if "code" in item:  # a stable refusal code (e.g. scheduling's "taken") integrators branch on
+                error["code"] = item["code"]
+            errors.append(error)
     return errors
 
 

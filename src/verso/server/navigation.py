@@ -14,10 +14,14 @@ from verso.lib.modules import is_enabled
 
 @dataclass(frozen=True, slots=True)
 class NavEntry:
+    """``also``: other path prefixes that belong to this entry (pages reached from it that live
+    under another URL, such as one appointment opened from the calendar)."""
+
     group: str
     label: str
     order: int = 100
     icon: str | None = None
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,14 @@ def for_request(path: str, user: Any, enabled_modules: frozenset[str]) -> list[N
         r for r in _entries if user.has_permission(r.permission) and is_enabled(r.module, enabled_modules)
     ]
     best = max(
-        (r.url for r in visible if path == r.url or path.startswith(r.url.rstrip("/") + "/")),
-        key=len,
-        default=None,
-    )
+        (
+            (len(prefix), r.url)
+            for r in visible
+            for prefix in (r.url, *r.entry.also)
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/")
+        ),
+        default=(0, None),
+    )[1]
     groups: dict[str, list[NavItem]] = {}
     for r in visible:
         groups.setdefault(r.entry.group, []).append(

@@ -27,9 +27,15 @@ def security_components() -> Components:
     )
 
 
-class FieldError(msgspec.Struct):
+class FieldError(msgspec.Struct, omit_defaults=True):
     field: str | None
     message: str
+    code: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Why, as a stable word, where the endpoint gives one (e.g. taken, blocked)."
+        ),
+    ] = None
 
 
 class Problem(msgspec.Struct):

@@ -34,7 +34,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from verso.domains.api.guards import api_principal, require_scope
+from verso.domains.api.guards import api_actor, api_principal, require_scope
 from verso.domains.api.schemas import BAD_REQUEST, FORBIDDEN, SECURITY, UNAUTHORIZED, problem_response
 from verso.domains.api.services import ApiPrincipal
 from verso.domains.identity.permissions import PUBLIC, grants
@@ -122,14 +122,15 @@ BODY_422 = {ValidationException: _body_invalid}
 
 
 def _refused(exc: BookingError | PolicyError, field: str) -> ClientException:
-    """A booking refusal: 409 when another booking got there first, else 422 naming the field."""
+    """A booking refusal: 409 when another booking got there first (or the state refuses), else 422
+    naming the field; either way the error carries the refusal's code ("taken", "in_past", "state")
+    for integrators to branch on."""
     if isinstance(exc, BookingError) and not exc.conflict:
-        return _invalid([(exc.field or field, exc.message)])
-    code = exc.code if isinstance(exc, BookingError) else "state"
+        status, field, code = HTTP_422_UNPROCESSABLE_ENTITY, exc.field or field, exc.code
+    else:
+        status, code = HTTP_409_CONFLICT, exc.code if isinstance(exc, BookingError) else "state"
     return ClientException(
-        status_code=HTTP_409_CONFLICT,
-        detail=exc.message,
-        extra=[{"field": field, "message": exc.message, "code": code}],
+        status_code=status, detail=exc.message, extra=[{"field": field, "message": exc.message, "code": code}]
     )
 
 
@@ -450,7 +451,7 @@ async def change_appointment(
             await move_appointment(db_session, appointment, start, now=now, staff_id=data.staff)
         if data.status is not None and data.status != appointment.status:
             field = "status"
-            await set_status(db_session, appointment, data.status, now=now)
+            await set_status(db_session, appointment, data.status, now=now, actor=api_actor(request))
     except (BookingError, PolicyError) as exc:
         await db_session.rollback()
         raise _refused(exc, field) from exc

@@ -137,6 +137,19 @@ class AttendeeOut(msgspec.Struct):
     reschedules: Annotated[int, Meta(description="Times they have moved this booking.")]
     checked_in_at: datetime | None
     checkin_method: Annotated[str, Meta(description="qr or manual once checked in; else empty.")]
+    price: Annotated[int, Meta(description="The type's price when booked, in minor units (0: free).")]
+    online_amount: Annotated[
+        int, Meta(description="The part asked online (all of it, or the deposit), in minor units.")
+    ]
+    payment_status: Annotated[
+        str,
+        Meta(
+            description="none (paid at the appointment, or free), pending (the seat is held until the "
+            "order is paid), paid, refunded or released (never paid, so the seat went back)."
+        ),
+    ]
+    order_id: Annotated[UUID | None, Meta(description="The order that takes the online payment.")]
+    fee_due: Annotated[int, Meta(description="A cancellation or no-show fee charged, in minor units.")]
 
 
 class AppointmentOut(msgspec.Struct):
@@ -210,6 +223,11 @@ def _attendee(attendee: Attendee) -> AttendeeOut:
         reschedules=attendee.reschedules,
         checked_in_at=attendee.checked_in_at,
         checkin_method=attendee.checkin_method,
+        price=attendee.price,
+        online_amount=attendee.online_amount,
+        payment_status=attendee.payment_status,
+        order_id=attendee.order_id,
+        fee_due=attendee.fee_due,
     )
 
 

@@ -29,6 +29,7 @@ from verso.domains.scheduling.models._setup import (
     WorkingHours,
     type_staff,
 )
+from verso.domains.scheduling.models._version import schedule_version
 
 __all__ = [
     "ASSIGNMENTS",
@@ -55,5 +56,6 @@ __all__ = [
     "StaffMember",
     "WaitlistEntry",
     "WorkingHours",
+    "schedule_version",
     "type_staff",
 ]

@@ -20,6 +20,7 @@ from verso.domains.scheduling.services._changes import (
     check_in,
     move_appointment,
     pending_proposal,
+    policy_terms,
     policy_view,
     propose_time,
     reschedule_attendee,
@@ -40,8 +41,20 @@ from verso.domains.scheduling.services._notices import (
     manage_url,
     qr_svg,
 )
-from verso.domains.scheduling.services._reading import load_appointment, load_attendee
+from verso.domains.scheduling.services._payments import (
+    AT_APPOINTMENT,
+    PayChoice,
+    deposit_due,
+    finish_booking,
+    money,
+    online_part,
+    payment_choices,
+    payment_view,
+    start_online_payment,
+)
+from verso.domains.scheduling.services._reading import customer_bookings, load_appointment, load_attendee
 from verso.domains.scheduling.services._reminders import REMINDER_JOBS, send_reminders
+from verso.domains.scheduling.services._settle import SETTLE_JOBS, SETTLE_LISTENERS, settle_payments
 from verso.domains.scheduling.services._tokens import checkin_code, manage_token, read_manage_token
 from verso.domains.scheduling.services._waitlist import (
     TIME_RANGES,
@@ -53,14 +66,18 @@ from verso.domains.scheduling.services._waitlist import (
 )
 
 __all__ = [
+    "AT_APPOINTMENT",
     "HOLDING",
     "REMINDER_JOBS",
+    "SETTLE_JOBS",
+    "SETTLE_LISTENERS",
     "TIME_RANGES",
     "TRANSITIONS",
     "WAITLIST_JOBS",
     "Board",
     "Booker",
     "BookingError",
+    "PayChoice",
     "PolicyError",
     "PolicyView",
     "answer_proposal",
@@ -75,9 +92,12 @@ __all__ = [
     "checkin_url",
     "claim_offer",
     "confirm_booking",
+    "customer_bookings",
+    "deposit_due",
     "expire_offers",
     "feed_for_token",
     "feed_path",
+    "finish_booking",
     "has_feed",
     "issue_feed",
     "join_waitlist",
@@ -88,8 +108,13 @@ __all__ = [
     "local_time",
     "manage_token",
     "manage_url",
+    "money",
     "move_appointment",
+    "online_part",
+    "payment_choices",
+    "payment_view",
     "pending_proposal",
+    "policy_terms",
     "policy_view",
     "propose_time",
     "qr_svg",
@@ -99,4 +124,6 @@ __all__ = [
     "rule_for",
     "send_reminders",
     "set_status",
+    "settle_payments",
+    "start_online_payment",
 ]

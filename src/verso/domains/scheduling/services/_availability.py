@@ -132,6 +132,7 @@ async def load_board(
     or (``staff_id`` None) everyone who takes the type."""
     members = [m for m in await bookable_staff(session, kind) if staff_id is None or m.id == staff_id]
     ids = [m.id for m in members]
+    taking = set(ids)
     wide_start, wide_end = start - _MARGIN, end + _MARGIN
     exceptions = list(
         await session.scalars(
@@ -150,9 +151,20 @@ async def load_board(
                 .order_by(Resource.name)
             )
         )
+    # Columns, not entities: a month of a busy team is thousands of rows, and building an ORM object
+    # for each cost more than the engine's whole search.
     rows = (
         await session.execute(
-            select(Appointment, AppointmentType.buffer_before_minutes, AppointmentType.buffer_after_minutes)
+            select(
+                Appointment.staff_id,
+                Appointment.start_at,
+                Appointment.end_at,
+                Appointment.type_id,
+                Appointment.seats_taken,
+                Appointment.resource_id,
+                AppointmentType.buffer_before_minutes,
+                AppointmentType.buffer_after_minutes,
+            )
             .join(AppointmentType, AppointmentType.id == Appointment.type_id)
             .where(
                 Appointment.status.in_(HOLDING),
@@ -166,18 +178,18 @@ async def load_board(
         )
     ).all()
     bookings, busy = [], []
-    for appointment, before, after in rows:
+    for appointment in rows:
         booking = Booking(
             staff=appointment.staff_id,
             start=appointment.start_at,
             end=appointment.end_at,
-            buffer_before=timedelta(minutes=before),
-            buffer_after=timedelta(minutes=after),
+            buffer_before=timedelta(minutes=appointment.buffer_before_minutes),
+            buffer_after=timedelta(minutes=appointment.buffer_after_minutes),
             type_key=appointment.type_id,
             seats_taken=appointment.seats_taken,
             resource=appointment.resource_id,
         )
-        if appointment.staff_id in ids:
+        if appointment.staff_id in taking:
             bookings.append(booking)
         else:  # someone else's appointment holding one of the resources
             busy.append(

@@ -169,7 +169,7 @@ async def book(
     answers = checked_answers(kind.questions or [], booker.answers)
     if await booking_block(session, booker.email, booker.customer_id) is not None:
         raise BookingError(
-            "Online booking is closed to you after a missed appointment. Please contact us to book.",
+            "Online booking is not open to you. Please contact us to book.",
             code="blocked",
             field="email",
         )
@@ -191,6 +191,7 @@ async def book(
         timezone=booker.timezone,
         answers=answers,
         status="confirmed",
+        price=kind.price or 0,
         checkin_code=checkin_code(attendee_id),
     )
     session.add(attendee)

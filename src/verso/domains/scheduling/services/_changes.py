@@ -13,11 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.ops.services import business_cache
-from verso.domains.scheduling.models import Appointment, Attendee, RescheduleRequest
+from verso.domains.scheduling.models import Appointment, AppointmentType, Attendee, RescheduleRequest
+from verso.domains.scheduling.services._blocks import block
 from verso.domains.scheduling.services._booking import Booker, BookingError, book, locked_board
 from verso.domains.scheduling.services._notices import notify
+from verso.domains.scheduling.services._payments import canceller, carry_payment, settle_on_cancel
 from verso.domains.scheduling.services._reading import load_attendee
 from verso.domains.scheduling.services._waitlist import offer_freed
+from verso.lib.audit import SYSTEM, Actor
 from verso.lib.events import publish
 from verso.lib.money import format_money
 
@@ -47,6 +50,7 @@ class PolicyView:
     cancel_message: str
     can_reschedule: bool
     reschedule_message: str
+    no_show_message: str = ""  # what not coming costs, when the type has a no-show penalty
 
 
 def _money(amount: int) -> str:
@@ -92,7 +96,33 @@ def policy_view(attendee: Attendee, *, now: datetime) -> PolicyView:
     else:
         left = kind.max_reschedules - attendee.reschedules
         reschedule = (True, f"You can reschedule {left} more time{'s' if left != 1 else ''}.")
-    return PolicyView(cancel[0], cancel[1], cancel[2], reschedule[0], reschedule[1])
+    return PolicyView(cancel[0], cancel[1], cancel[2], reschedule[0], reschedule[1], no_show_message(kind))
+
+
+def no_show_message(kind: AppointmentType) -> str:
+    """The type's no-show penalty in words for the customer ("" when there is none)."""
+    said = []
+    if kind.no_show_penalty != "none" and kind.no_show_fee:
+        said.append(f"a no-show fee of {_money(kind.no_show_fee)} is charged")
+    if kind.no_show_penalty == "block":
+        said.append("you will no longer be able to book online")
+    return f"If you do not come and have not cancelled, {' and '.join(said)}." if said else ""
+
+
+def policy_terms(kind: AppointmentType) -> list[str]:
+    """The type's booking policy in sentences, shown before the customer books."""
+    late = (
+        f"later cancellations cost {_money(kind.cancellation_fee)}."
+        if kind.cancellation_fee
+        else "after that, please call us."
+    )
+    terms = [f"Cancel free of charge up to {kind.cancellation_hours} hours before; {late}"]
+    if kind.max_reschedules:
+        times = f"{kind.max_reschedules} time{'s' if kind.max_reschedules != 1 else ''}"
+        terms.append(f"Reschedule online up to {times}, until {kind.reschedule_hours} hours before.")
+    if no_show := no_show_message(kind):
+        terms.append(no_show)
+    return terms
 
 
 def cancelled_message(fee: int) -> str:
@@ -127,12 +157,14 @@ async def cancel_attendee(
     appointment = attendee.appointment
     if reason:
         appointment.cancel_reason = reason[:300]
+    fee = 0 if by_staff else view.cancel_fee
+    await settle_on_cancel(session, attendee, fee=fee, actor=canceller(attendee, by_staff=by_staff))
     await _release_seat(session, appointment, now)
     await notify(session, attendee, "cancelled", now=now)
     publish(
         session, "appointment.cancelled", appointment_id=str(appointment.id), attendee_id=str(attendee.id)
     )
-    return 0 if by_staff else view.cancel_fee
+    return fee
 
 
 async def cancel_appointment(
@@ -147,14 +179,18 @@ async def cancel_appointment(
         if attendee.status == "confirmed":
             attendee.status = "cancelled"
             attendee.appointment = appointment
+            await settle_on_cancel(session, attendee, fee=0, actor=canceller(attendee, by_staff=True))
             await notify(session, attendee, "cancelled", now=now, extra={"reason": reason})
     await session.flush()
     await offer_freed(session, appointment, now=now)
     publish(session, "appointment.cancelled", appointment_id=str(appointment.id))
 
 
-async def set_status(session: AsyncSession, appointment: Appointment, status: str, *, now: datetime) -> None:
-    """Move along an allowed transition; cancelling goes through :func:`cancel_appointment`."""
+async def set_status(
+    session: AsyncSession, appointment: Appointment, status: str, *, now: datetime, actor: Actor = SYSTEM
+) -> None:
+    """Move along an allowed transition; cancelling goes through :func:`cancel_appointment`. A
+    no-show applies the type's penalty to everyone who was expected."""
     allowed = TRANSITIONS.get(appointment.status, frozenset())
     if status not in allowed:
         names = ", ".join(sorted(allowed)) or "none"
@@ -167,6 +203,7 @@ async def set_status(session: AsyncSession, appointment: Appointment, status: st
         for attendee in appointment.attendees:
             if attendee.status == "confirmed" and attendee.checked_in_at is None:
                 attendee.status = "no_show"
+                await no_show_penalty(session, appointment, attendee, actor)
     if status == "confirmed":
         appointment.sequence += 1
         for attendee in appointment.attendees:
@@ -175,6 +212,34 @@ async def set_status(session: AsyncSession, appointment: Appointment, status: st
                 await notify(session, attendee, "booked", now=now)
     await session.flush()
     publish(session, f"appointment.{status}", appointment_id=str(appointment.id))
+
+
+async def no_show_penalty(
+    session: AsyncSession, appointment: Appointment, attendee: Attendee, actor: Actor
+) -> str:
+    """Apply the type's no-show penalty to ``attendee`` (the larger fee, when one was already due;
+    a block, for "block"); what was done, in words for staff."""
+    kind = appointment.type
+    said = []
+    if kind.no_show_penalty != "none" and kind.no_show_fee:
+        attendee.fee_due = max(attendee.fee_due, kind.no_show_fee)
+        business = business_cache.current()
+        said.append(
+            f"A no-show fee of {format_money(attendee.fee_due, business.currency, business.locale)} is due."
+        )
+    if kind.no_show_penalty == "block":
+        local = appointment.start_at.astimezone(ZoneInfo(business_cache.current().timezone))
+        reason = f"No-show: {kind.name} on {local:%d %B %Y, %H:%M}"
+        await block(
+            session,
+            attendee.email,
+            reason=reason,
+            actor=actor,
+            customer_id=attendee.customer_id,
+            attendee_id=attendee.id,
+        )
+        said.append(f"{attendee.name} can no longer book online.")
+    return " ".join(said)
 
 
 async def _move(
@@ -260,6 +325,7 @@ async def reschedule_attendee(
         staff_id=staff_id,
     )
     moved.reschedules = attendee.reschedules + 1
+    carry_payment(attendee, moved)
     attendee.status = "cancelled"
     await _release_seat(session, appointment, now)
     fresh = await load_attendee(session, moved.id)

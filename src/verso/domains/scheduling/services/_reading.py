@@ -37,3 +37,20 @@ async def load_attendee(session: AsyncSession, attendee_id: UUID) -> Attendee | 
         )
         .execution_options(populate_existing=True)
     )
+
+
+async def customer_bookings(session: AsyncSession, customer_id: UUID) -> list[Attendee]:
+    """Every booking a person made while signed in, with its appointment, type and staff, by time."""
+    return list(
+        await session.scalars(
+            select(Attendee)
+            .join(Appointment, Appointment.id == Attendee.appointment_id)
+            .where(Attendee.customer_id == customer_id)
+            .options(
+                selectinload(Attendee.appointment).options(
+                    selectinload(Appointment.type), selectinload(Appointment.staff)
+                )
+            )
+            .order_by(Appointment.start_at)
+        )
+    )

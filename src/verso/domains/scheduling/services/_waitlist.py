@@ -1,10 +1,10 @@
-"""The waitlist: people waiting for a day (and time of day, and maybe a person). When a slot frees,
-the first by priority then age gets an offer with a claim link that expires; an expired offer
-passes to the next person."""
+"""The waitlist: people waiting for a day (and time of day, and maybe a person), both in their own
+time zone. When a slot frees, the first by priority then age whose day and time of day it falls on
+gets an offer with a claim link that expires; an expired offer passes to the next person."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -23,17 +23,18 @@ from verso.settings import get_settings
 
 OFFER_HOURS = 2
 EXPIRE_JOB = "scheduling.expire-offers"
-# Wall-clock hours (business zone) that each time of day covers.
+# Wall-clock hours (the customer's zone) that each time of day covers.
 TIME_RANGES = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24), "any": (0, 24)}
 
 
-def _business_zone() -> ZoneInfo:
-    return ZoneInfo(business_cache.current().timezone)
-
-
-def time_of_day(moment: datetime) -> str:
-    hour = moment.astimezone(_business_zone()).hour
+def _part_of_day(hour: int) -> str:
     return next(name for name, (low, high) in TIME_RANGES.items() if low <= hour < high)
+
+
+def _wants(entry: WaitlistEntry, start: datetime) -> bool:
+    """Whether ``start`` falls on the entry's day and time of day, both in the entry's own zone."""
+    local = start.astimezone(ZoneInfo(entry.timezone))
+    return local.date() == entry.day and entry.time_of_day in (_part_of_day(local.hour), "any")
 
 
 async def join_waitlist(
@@ -46,12 +47,13 @@ async def join_waitlist(
     now: datetime,
     staff_id: UUID | None = None,
 ) -> WaitlistEntry:
-    """Queue someone for ``day`` (a date in the business zone). Refuses past days and unknown times."""
+    """Queue someone for ``day`` and ``time_of_day`` in their own zone (``booker.timezone``).
+    Refuses days already past there, and unknown times of day."""
     from verso.domains.scheduling.services._changes import PolicyError
 
     if time_of_day not in TIME_RANGES:
         raise PolicyError("Choose morning, afternoon, evening or any time.")
-    if day < now.astimezone(_business_zone()).date():
+    if day < now.astimezone(ZoneInfo(booker.timezone)).date():
         raise PolicyError("That day has passed.")
     entry = WaitlistEntry(
         type_id=kind.id,
@@ -83,19 +85,20 @@ async def _offer(
     )
     if board.refusal(start, staff_id, now) is not None:
         return None
-    slot_time = time_of_day(start)
-    entry = await session.scalar(
+    # Every zone's date is within a day of the UTC date: the database narrows to those three days,
+    # each entry's own zone decides.
+    utc_day = start.astimezone(UTC).date()
+    waiting = await session.scalars(
         select(WaitlistEntry)
         .where(
             WaitlistEntry.type_id == kind.id,
-            WaitlistEntry.day == start.astimezone(_business_zone()).date(),
+            WaitlistEntry.day.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)),
             WaitlistEntry.status == "waiting",
-            WaitlistEntry.time_of_day.in_((slot_time, "any")),
             or_(WaitlistEntry.staff_id.is_(None), WaitlistEntry.staff_id == staff_id),
         )
         .order_by(WaitlistEntry.priority.desc(), WaitlistEntry.created_at, WaitlistEntry.id)
-        .limit(1)
     )
+    entry = next((candidate for candidate in waiting if _wants(candidate, start)), None)
     if entry is None:
         return None
     entry.status, entry.offered_start, entry.offered_staff_id = "offered", start, staff_id

@@ -6,14 +6,15 @@ so the list of slots and the answer to a booking request cannot disagree.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from verso.domains.scheduling.slots._clock import Span, as_utc, local_day
-from verso.domains.scheduling.slots._model import AppointmentRule, Booking, ResourceBusy, StaffCalendar
+from verso.domains.scheduling.slots._clock import DAY, Span, as_utc, local_day
+from verso.domains.scheduling.slots._model import ZERO, AppointmentRule, Booking, ResourceBusy, StaffCalendar
 from verso.domains.scheduling.slots._refusals import Code, too_soon_or_late
 
 
@@ -28,6 +29,36 @@ class Held:
 
 
 @dataclass(frozen=True, slots=True)
+class Agenda:
+    """One staff member's bookings by start, so the few near a time are found by bisection: the
+    engine asks about every start of every staff member, and a scan of the whole range for each
+    made a month of slots cost O(starts x bookings)."""
+
+    held: tuple[Held, ...]
+    starts: tuple[datetime, ...]
+    lead: timedelta  # the most any of these bookings blocks before its start
+    reach: timedelta  # the most any of them blocks after its start
+
+    def near(self, span: Span) -> tuple[Held, ...]:
+        """The bookings whose blocked time may overlap ``span``: every one that does, and a few more."""
+        return self.held[
+            bisect_right(self.starts, span[0] - self.reach) : bisect_left(self.starts, span[1] + self.lead)
+        ]
+
+    def starting_on(self, day: date, zone: ZoneInfo) -> list[Held]:
+        """The bookings that start on local date ``day`` in ``zone``: what daily caps and "least busy"
+        count. No zone is a day away from UTC, so only the bookings within a day of it are read."""
+        midnight = datetime.combine(day, time(0), UTC)
+        around = self.held[
+            bisect_left(self.starts, midnight - DAY) : bisect_left(self.starts, midnight + 2 * DAY)
+        ]
+        return [item for item in around if local_day(item.start, zone) == day]
+
+
+NO_BOOKINGS = Agenda((), (), ZERO, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     """Everything about the business that does not depend on which start is being asked about."""
 
@@ -35,8 +66,12 @@ class Board:
     now: datetime
     holidays: frozenset[date]
     resources: tuple[Hashable, ...]
-    held: Mapping[Hashable, tuple[Held, ...]]
+    held: Mapping[Hashable, Agenda]
     resource_spans: Mapping[Hashable, tuple[Span, ...]]
+
+    def agenda(self, staff: Hashable) -> Agenda:
+        """``staff``'s bookings (an empty agenda for someone with none in range)."""
+        return self.held.get(staff, NO_BOOKINGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +88,16 @@ class Offer:
 def _hold(booking: Booking) -> Held:
     start, end = as_utc(booking.start), as_utc(booking.end)
     return Held(booking, start, end, (start - booking.buffer_before, end + booking.buffer_after))
+
+
+def _agenda(held: list[Held]) -> Agenda:
+    held.sort(key=lambda item: item.start)
+    return Agenda(
+        tuple(held),
+        tuple(item.start for item in held),
+        max(item.start - item.blocked[0] for item in held),
+        max(item.blocked[1] - item.start for item in held),
+    )
 
 
 def make_board(
@@ -80,7 +125,7 @@ def make_board(
         as_utc(now),
         holidays,
         tuple(resources),
-        {key: tuple(items) for key, items in held.items()},
+        {key: _agenda(items) for key, items in held.items()},
         {key: tuple(items) for key, items in spans.items()},
     )
 
@@ -88,11 +133,6 @@ def make_board(
 def overlaps(a: Span, b: Span) -> bool:
     """Whether two half-open spans share any time; touching ends do not count."""
     return a[0] < b[1] and b[0] < a[1]
-
-
-def starting_on(held: Iterable[Held], day: date, zone: ZoneInfo) -> list[Held]:
-    """The bookings that start on local date ``day`` in ``zone``: what daily caps and "least busy" count."""
-    return [item for item in held if local_day(item.start, zone) == day]
 
 
 def _session(rule: AppointmentRule, held: Sequence[Held], start: datetime, end: datetime) -> Held | None:
@@ -125,20 +165,21 @@ def assess(board: Board, calendar: StaffCalendar, start: datetime, ranges: Seque
     homes = [r for r in ranges if r[0] <= start and end <= r[1]]
     if not homes:
         return Code.OUTSIDE_HOURS
-    held = board.held.get(calendar.key, ())
-    session = _session(rule, held, start, end)
+    agenda = board.agenda(calendar.key)
+    span = (start - rule.buffer_before, end + rule.buffer_after)
+    near = agenda.near(span)  # a session at exactly this time blocks part of ``span``, so it is here
+    session = _session(rule, near, start, end)
     if session is not None and session.booking.seats_taken >= rule.seats:
         return Code.FULL
     if session is None and all((start - home[0]) % rule.step for home in homes):
         return Code.OFF_GRID
-    span = (start - rule.buffer_before, end + rule.buffer_after)
-    if any(overlaps(span, h.blocked) for h in held if h is not session):
+    if near and any(overlaps(span, h.blocked) for h in near if h is not session):
         return Code.TAKEN
     if session is not None:
         joined = session.booking
         return Offer(calendar.key, start, end, rule.seats - joined.seats_taken, joined.resource)
     if rule.max_per_day is not None:
-        same_day = starting_on(held, local_day(start, calendar.zone), calendar.zone)
+        same_day = agenda.starting_on(local_day(start, calendar.zone), calendar.zone)
         if sum(h.booking.type_key == rule.type_key for h in same_day) >= rule.max_per_day:
             return Code.DAILY_CAP
     resource = None

@@ -2,39 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import UTC, date, datetime
 
-from verso.domains.scheduling.slots._assess import Board, Offer, starting_on
+from verso.domains.scheduling.slots._assess import Board, Offer
 from verso.domains.scheduling.slots._clock import as_utc, local_day
 from verso.domains.scheduling.slots._model import Policy, StaffCalendar
 
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)
+Rank = tuple[bool, datetime, int]
 
 
-def assignment_order(
-    offers: Sequence[Offer],
+def assignment_key(
     calendars: Sequence[StaffCalendar],
     board: Board,
     policy: Policy,
     last_assigned: Mapping[Hashable, datetime],
-) -> list[Offer]:
-    """``offers`` for one start, the staff member to assign first at the front.
+) -> Callable[[Offer], tuple[int, Rank] | Rank]:
+    """The sort key that puts the staff member to assign first at the front of one start's offers.
 
     Round robin puts whoever was assigned longest ago first (never assigned before anyone, then the
     order of ``calendars``); least busy puts whoever has the fewest bookings that local day first and
-    breaks ties by round robin, so the same inputs always give the same order.
+    breaks ties by round robin, so the same inputs always give the same order. Built once per search:
+    a staff member's round-robin rank, and their count for a day, are the same at every start.
     """
-    position = {calendar.key: i for i, calendar in enumerate(calendars)}
+    rank: dict[Hashable, Rank] = {}
+    for position, calendar in enumerate(calendars):
+        last = last_assigned.get(calendar.key)
+        rank[calendar.key] = (last is not None, _LONG_AGO if last is None else as_utc(last), position)
+    if policy != "least_busy":
+        return lambda offer: rank[offer.staff]
     zones = {calendar.key: calendar.zone for calendar in calendars}
+    counts: dict[tuple[Hashable, date], int] = {}
 
-    def round_robin(offer: Offer) -> tuple[bool, datetime, int]:
-        last = last_assigned.get(offer.staff)
-        return last is not None, _LONG_AGO if last is None else as_utc(last), position[offer.staff]
-
-    def least_busy(offer: Offer) -> tuple[int, tuple[bool, datetime, int]]:
+    def least_busy(offer: Offer) -> tuple[int, Rank]:
         zone = zones[offer.staff]
         day = local_day(offer.start, zone)
-        return len(starting_on(board.held.get(offer.staff, ()), day, zone)), round_robin(offer)
+        if (offer.staff, day) not in counts:
+            counts[offer.staff, day] = len(board.agenda(offer.staff).starting_on(day, zone))
+        return counts[offer.staff, day], rank[offer.staff]
 
-    return sorted(offers, key=least_busy if policy == "least_busy" else round_robin)
+    return least_busy

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import get_args
 
 from verso.domains.scheduling.slots._assess import Board, Offer, assess, make_board
-from verso.domains.scheduling.slots._assign import assignment_order
+from verso.domains.scheduling.slots._assign import assignment_key
 from verso.domains.scheduling.slots._clock import Span, as_utc, local_day, local_days, open_ranges
 from verso.domains.scheduling.slots._model import (
     AppointmentRule,
@@ -43,7 +43,7 @@ def _offers(board: Board, calendar: StaffCalendar, start: datetime, end: datetim
     ranges = {day: open_ranges(calendar, day, board.holidays) for day in days}
     starts = {t for spans in ranges.values() for span in spans for t in _grid(span, rule)}
     if rule.seats > 1:
-        held = board.held.get(calendar.key, ())
+        held = board.agenda(calendar.key).held
         starts.update(h.start for h in held if h.booking.type_key == rule.type_key)
     for moment in sorted(t for t in starts if first <= t <= last and t < end):
         day = local_day(moment, calendar.zone)  # outside ``ranges`` only if clocks go back over midnight
@@ -81,9 +81,10 @@ def free_slots(
     for calendar in calendars:
         for offer in _offers(board, calendar, as_utc(start), as_utc(end)):
             by_time.setdefault((offer.start, offer.end), []).append(offer)
+    first = assignment_key(calendars, board, policy, last_assigned)
     slots = []
     for (slot_start, slot_end), offers in sorted(by_time.items()):
-        ordered = assignment_order(offers, calendars, board, policy, last_assigned)
+        ordered = sorted(offers, key=first)
         staff = tuple(offer.staff for offer in ordered)
         slots.append(Slot(slot_start, slot_end, staff, ordered[0].seats_left, ordered[0].resource))
     return slots

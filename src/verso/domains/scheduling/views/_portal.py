@@ -15,23 +15,23 @@ from uuid import UUID
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from verso.domains.identity.deps import require_user
 from verso.domains.identity.permissions import AUTHENTICATED
-from verso.domains.scheduling.models import Appointment, Attendee
+from verso.domains.scheduling.models import Attendee
 from verso.domains.scheduling.services import (
     PolicyError,
     cancel_attendee,
     cancelled_message,
     checkin_url,
+    customer_bookings,
     feed_path,
     has_feed,
     issue_feed,
     load_attendee,
     manage_token,
+    payment_view,
     policy_view,
     qr_svg,
     revoke_feed,
@@ -48,23 +48,6 @@ ACCOUNT = {"setup_gate": True}
 FEED = "customer"
 PAST_SHOWN = 50  # the most recent past bookings listed
 NO_STORE = {"Cache-Control": "no-store"}  # the page that shows the feed address is never cached
-
-
-async def _bookings(session: AsyncSession, customer_id: UUID) -> list[Attendee]:
-    """Every booking the person made while signed in, with its appointment, type and staff, by time."""
-    return list(
-        await session.scalars(
-            select(Attendee)
-            .join(Appointment, Appointment.id == Attendee.appointment_id)
-            .where(Attendee.customer_id == customer_id)
-            .options(
-                selectinload(Attendee.appointment).options(
-                    selectinload(Appointment.type), selectinload(Appointment.staff)
-                )
-            )
-            .order_by(Appointment.start_at)
-        )
-    )
 
 
 async def _own(session: AsyncSession, request: Request[Any, Any, Any], attendee_id: UUID) -> Attendee:
@@ -84,7 +67,7 @@ async def _index(
 ) -> Any:
     user = require_user(request)
     now = clock.utcnow()
-    bookings = await _bookings(session, user.id)
+    bookings = await customer_bookings(session, user.id)
     context = {
         "upcoming": [b for b in bookings if b.appointment.end_at > now],
         "past": [b for b in reversed(bookings) if b.appointment.end_at <= now][:PAST_SHOWN],
@@ -100,7 +83,12 @@ async def _index(
 
 
 async def _detail(
-    request: Request[Any, Any, Any], attendee: Attendee, *, problem: str = "", status_code: int = 200
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    attendee: Attendee,
+    *,
+    problem: str = "",
+    status_code: int = 200,
 ) -> Any:
     now, appointment = clock.utcnow(), attendee.appointment
     cancelled = attendee.status != "confirmed" or appointment.status == "cancelled"
@@ -111,6 +99,7 @@ async def _detail(
         "token": manage_token(attendee.id),
         "qr": qr_svg(checkin_url(attendee)) if expected else "",
         "cancelled": cancelled,
+        "pay": await payment_view(session, attendee),
         "problem": problem,
         **moments(appointment.start_at, _zone(request)),
     }
@@ -126,7 +115,7 @@ async def appointments_page(request: Request[Any, Any, Any], db_session: DbSessi
 async def appointment_page(
     request: Request[Any, Any, Any], db_session: DbSession, attendee_id: FromPath[UUID]
 ) -> Any:
-    return await _detail(request, await _own(db_session, request, attendee_id))
+    return await _detail(request, db_session, await _own(db_session, request, attendee_id))
 
 
 @post(f"{BASE}/{{attendee_id:uuid}}/cancel", permission=AUTHENTICATED, **ACCOUNT)
@@ -139,7 +128,7 @@ async def cancel_booking(
     except PolicyError as error:
         await db_session.rollback()
         attendee = await _own(db_session, request, attendee_id)
-        return await _detail(request, attendee, problem=error.message, status_code=422)
+        return await _detail(request, db_session, attendee, problem=error.message, status_code=422)
     await db_session.commit()
     return redirect(request, f"{BASE}/{attendee_id}", message=cancelled_message(fee))
 

@@ -20,7 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.ops.services import business_cache
-from verso.domains.scheduling.models import Appointment, AppointmentType, Attendee, StaffMember
+from verso.domains.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Attendee,
+    StaffMember,
+    schedule_version,
+)
 from verso.domains.scheduling.services import (
     bookable_staff,
     load_attendee,
@@ -30,8 +36,13 @@ from verso.domains.scheduling.services import (
 )
 from verso.domains.scheduling.slots import utc_range
 from verso.lib import clock
+from verso.lib.pagecache import PageCache
 
 PAGES = {"setup_gate": True}  # the router adds the scheduling module tag
+# The type list and a type's day of times, for anonymous visitors: rendered once per change of the
+# set-up or the bookings (any process), and at most this old for what changes with the clock alone
+# (a time passing its minimum notice; booking it is checked again anyway).
+booking_cache = PageCache(version=schedule_version.current, vary=business_cache.refresh_if_stale, ttl=30)
 LOOK_AHEAD_DAYS = 14  # how far a day without times looks for the next ones
 SUGGESTED_DAYS = 3
 
@@ -118,15 +129,6 @@ def day_label(day: date) -> str:
     from babel.dates import format_date  # babel loads on first use, not at start-up
 
     return format_date(day, "EEEE d MMMM y", locale=business_cache.current().locale or "en")
-
-
-def deposit_due(kind: AppointmentType) -> int | None:
-    """The deposit a priced type asks for, in minor units (None when it takes none)."""
-    if not kind.price or kind.deposit_kind == "none" or kind.deposit_value <= 0:
-        return None
-    if kind.deposit_kind == "percent":
-        return min(kind.price, (kind.price * kind.deposit_value + 50) // 100)
-    return min(kind.price, kind.deposit_value)
 
 
 def moments(start: datetime, zone: str) -> dict[str, str]:

@@ -1,6 +1,8 @@
-"""The details step: the chosen time in the customer's zone, then name, email, phone and the type's
-own questions. Posting books and confirms in one transaction. A time someone else took meanwhile is
-a 409 that keeps everything typed and offers that day's other free times in the same form."""
+"""The details step: the chosen time in the customer's zone, then name, email, phone, the type's own
+questions and, for a priced type, how to pay. Posting books in one transaction. A time someone else
+took meanwhile is a 409 that keeps everything typed and offers that day's other free times in the
+same form. A card payment follows the commit: the customer goes to the card page while the time is
+held, and the booking is confirmed when the payment arrives."""
 
 from __future__ import annotations
 
@@ -17,11 +19,16 @@ from verso.domains.scheduling.models import AppointmentType
 from verso.domains.scheduling.services import (
     Booker,
     BookingError,
+    PayChoice,
     book,
-    confirm_booking,
+    deposit_due,
+    finish_booking,
     load_attendee,
     load_board,
     manage_token,
+    payment_choices,
+    policy_terms,
+    start_online_payment,
 )
 from verso.domains.scheduling.views._booking._common import (
     PAGES,
@@ -29,7 +36,6 @@ from verso.domains.scheduling.views._booking._common import (
     chosen_staff,
     customer_zone,
     day_view,
-    deposit_due,
     moments,
     parse_start,
     start_param,
@@ -40,6 +46,7 @@ from verso.lib import clock
 from verso.lib.db import DbSession
 from verso.lib.forms import FormState
 from verso.lib.htmx import redirect, render
+from verso.lib.payments import PaymentError
 
 
 async def _staff_choice(session: AsyncSession, kind: AppointmentType, raw: Any) -> tuple[UUID | None, str]:
@@ -60,6 +67,7 @@ async def _page(
     problem: str = "",
     refused: bool = False,
     status_code: int = 200,
+    choices: list[PayChoice] | None = None,
 ) -> Any:
     """The details page. When the time is ``refused`` (taken meanwhile, or no longer bookable) the
     form offers that day's other free times instead, keeping what was typed."""
@@ -68,9 +76,13 @@ async def _page(
     if refused:
         view = await day_view(session, kind, staff_id=staff[0], day=day, zone=zone, now=clock.utcnow())
         alternatives = [t for t in view.times if t.start != start]
+    choices = choices if choices is not None else await payment_choices(session, kind)
     context = {
         "kind": kind,
         "deposit": deposit_due(kind),
+        "terms": policy_terms(kind),
+        "choices": choices,
+        "payment": form.values.get("payment") or (choices[0].key if choices else ""),
         "start": start_param(start),
         "staff_id": staff[0],
         "staff_name": staff[1],
@@ -113,21 +125,33 @@ async def details_form(request: Request[Any, Any, Any], db_session: DbSession, s
     )
 
 
+def chosen_payment(form: FormState, raw: Any, choices: list[PayChoice]) -> str:
+    """The payment method picked (kept in the form for a redisplay); an error when it is not offered."""
+    keys = [c.key for c in choices]
+    chosen = str(raw or (keys[0] if len(keys) == 1 else ""))
+    form.values["payment"] = chosen
+    if keys and chosen not in keys:
+        form.add_error("payment", "Choose how to pay.")
+    return chosen
+
+
 @post("/book/{slug:str}/details", permission=PUBLIC, **PAGES)
 async def details_submit(request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Any:
-    """Book, confirm, commit, then the confirmation page (303, or HX-Redirect for htmx)."""
+    """Book and commit, then the card page for a card payment, else the confirmation page (303, or
+    HX-Redirect for htmx)."""
     kind = await active_type(db_session, slug)
     data = await request.form()
     staff = await _staff_choice(db_session, kind, data.get("staff"))
     zone, _guessed = customer_zone(request, data.get("tz"))
     form, answers = parse_details(data, kind.questions or [])
+    choices = await payment_choices(db_session, kind)
+    provider = chosen_payment(form, data.get("payment"), choices)
     start = parse_start(data.get("start"))
     if start is None:
         return redirect(request, f"/book/{slug}", message="Choose a time first.", level="error")
+    page = {"start": start, "staff": staff, "zone": zone, "form": form, "choices": choices}
     if not form.valid:
-        return await _page(
-            request, db_session, kind, start=start, staff=staff, zone=zone, form=form, status_code=422
-        )
+        return await _page(request, db_session, kind, **page, status_code=422)
     user = request.scope.get("user")
     booker = Booker(
         name=form.values["name"],
@@ -142,7 +166,7 @@ async def details_submit(request: Request[Any, Any, Any], db_session: DbSession,
         attendee = await book(db_session, kind, start, booker, now=now, staff_id=staff[0])
         booked = await load_attendee(db_session, attendee.id)
         assert booked is not None
-        await confirm_booking(db_session, booked, now=now)
+        must_pay = await finish_booking(db_session, booked, provider, now=now)
     except BookingError as error:
         await db_session.rollback()
         kind = await active_type(db_session, slug)  # the rollback expired it
@@ -150,16 +174,40 @@ async def details_submit(request: Request[Any, Any, Any], db_session: DbSession,
             request,
             db_session,
             kind,
-            start=start,
-            staff=staff,
-            zone=zone,
-            form=form,
+            **page,
             problem=error.message,
             refused=error.field == "start",
             status_code=409 if error.conflict else 422,
         )
     await db_session.commit()
-    return redirect(request, f"/book/done/{manage_token(booked.id)}")
+    return await after_booking(request, db_session, booked.id, provider if must_pay else "")
+
+
+async def after_booking(
+    request: Request[Any, Any, Any], session: AsyncSession, attendee_id: UUID, provider: str
+) -> Any:
+    """Where a committed booking goes next: the payment through ``provider``, else the confirmation."""
+    done = f"/book/done/{manage_token(attendee_id)}"
+    if not provider:
+        return redirect(request, done)
+    return await pay_for(request, session, attendee_id, provider, done)
+
+
+async def pay_for(
+    request: Request[Any, Any, Any], session: AsyncSession, attendee_id: UUID, provider: str, done: str
+) -> Any:
+    """Open a committed booking's payment: the card page, or the confirmation with the transfer
+    details. A provider that refuses leaves the booking waiting, with a way to try again."""
+    attendee = await load_attendee(session, attendee_id)
+    assert attendee is not None
+    try:
+        card_page = await start_online_payment(session, attendee, provider)
+    except PaymentError:
+        await session.rollback()
+        message = "The card payment could not be started. Your time is held: try again below."
+        return redirect(request, done, message=message, level="error")
+    await session.commit()
+    return redirect(request, card_page or done)
 
 
 routes = [details_form, details_submit]

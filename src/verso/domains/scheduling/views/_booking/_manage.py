@@ -21,8 +21,10 @@ from verso.domains.scheduling.services import (
     cancel_attendee,
     cancelled_message,
     checkin_url,
+    deposit_due,
     local_time,
     manage_token,
+    payment_view,
     pending_proposal,
     policy_view,
     qr_svg,
@@ -34,12 +36,12 @@ from verso.domains.scheduling.views._booking._common import (
     business_zone,
     customer_zone,
     day_view,
-    deposit_due,
     moments,
     parse_day,
     parse_start,
     start_param,
 )
+from verso.domains.scheduling.views._booking._details import pay_for
 from verso.lib import clock
 from verso.lib.db import DbSession
 from verso.lib.htmx import redirect, render
@@ -58,9 +60,32 @@ def _facts(attendee: Attendee) -> dict[str, Any]:
 
 @get("/book/done/{token:str}", permission=PUBLIC, **PAGES)
 async def booking_done(request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]) -> Any:
+    """The confirmation; back from the card page (``paid=1``) before the payment's news arrived, it
+    says the payment is being confirmed."""
     attendee = await booking_for(db_session, token)
-    context = {**_facts(attendee), "qr": qr_svg(checkin_url(attendee))}
+    context = {
+        **_facts(attendee),
+        "pay": await payment_view(db_session, attendee),
+        "returned": request.query_params.get("paid") == "1",
+        "qr": qr_svg(checkin_url(attendee)),
+    }
     return render(request, "scheduling/book/done.html", context)
+
+
+@post("/book/manage/{token:str}/pay", permission=PUBLIC, **PAGES)
+async def booking_pay(request: Request[Any, Any, Any], db_session: DbSession, token: FromPath[str]) -> Any:
+    """Try the card again (declined, or the card page was left) while the time is still held."""
+    attendee = await booking_for(db_session, token)
+    pay = await payment_view(db_session, attendee)
+    if pay is None or pay.status != "pending" or not pay.hold_until:
+        return await _manage_page(
+            request,
+            db_session,
+            attendee,
+            problem="This booking has no card payment to make.",
+            status_code=409,
+        )
+    return await pay_for(request, db_session, attendee.id, pay.provider, f"/book/done/{token}")
 
 
 @get("/book/manage/{token:str}/appointment.ics", permission=PUBLIC, **PAGES)
@@ -93,6 +118,7 @@ async def _manage_page(
     proposal = await pending_proposal(db_session, attendee.appointment_id)
     context = {
         **_facts(attendee),
+        "pay": await payment_view(db_session, attendee),
         "policy": policy,
         "problem": problem,
         "proposal": proposal,
@@ -241,6 +267,7 @@ async def reschedule_submit(
 
 routes = [
     booking_done,
+    booking_pay,
     booking_ics,
     booking_manage,
     booking_cancel,

@@ -14,17 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.scheduling.models import AppointmentType
-from verso.domains.scheduling.services import Booker, PolicyError, join_waitlist
+from verso.domains.scheduling.services import Booker, PolicyError, deposit_due, join_waitlist
 from verso.domains.scheduling.views._booking._common import (
     PAGES,
     active_type,
     active_types,
+    booking_cache,
     business_zone,
     chosen_staff,
     customer_zone,
     day_label,
     day_view,
-    deposit_due,
     parse_day,
 )
 from verso.domains.scheduling.views._booking._forms import TIMES_OF_DAY, parse_waitlist
@@ -34,7 +34,7 @@ from verso.lib.forms import FormState
 from verso.lib.htmx import is_htmx, redirect, render
 
 
-@get("/book", permission=PUBLIC, **PAGES)
+@get("/book", permission=PUBLIC, middleware=[booking_cache.middleware], **PAGES)
 async def book_index(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     kinds = await active_types(db_session)
     return render(request, "scheduling/book/index.html", {"kinds": kinds, "deposit_due": deposit_due})
@@ -89,7 +89,7 @@ async def type_page(
     )
 
 
-@get("/book/{slug:str}", permission=PUBLIC, **PAGES)
+@get("/book/{slug:str}", permission=PUBLIC, middleware=[booking_cache.middleware], **PAGES)
 async def book_type(request: Request[Any, Any, Any], db_session: DbSession, slug: FromPath[str]) -> Any:
     kind = await active_type(db_session, slug)
     return await type_page(request, db_session, kind, request.query_params)

@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from msgspec import Meta
 
-from verso.domains.identity.deps import require_user
+from verso.domains.identity.deps import actor, require_user
 from verso.domains.scheduling.models import Appointment
 from verso.domains.scheduling.services import (
     BookingError,
@@ -26,6 +26,7 @@ from verso.domains.scheduling.services import (
     propose_time,
     set_status,
 )
+from verso.domains.scheduling.services._blocks import blocked_attendees
 from verso.domains.scheduling.services._calendar import (
     MAX_NOTES,
     mark_no_show,
@@ -98,6 +99,7 @@ async def _detail(
         "zone": zone(),
         "now": clock.utcnow(),
         "max_notes": MAX_NOTES,
+        "blocked": await blocked_attendees(db_session, appointment.attendees),
     }
     status = failed[1].status if failed else 200
     return render(
@@ -146,7 +148,7 @@ async def appointment_status(
     async def act(appointment: Appointment, submitted: Any) -> str:
         data = parsed(submitted, StatusForm)
         try:
-            await set_status(db_session, appointment, data.status, now=clock.utcnow())
+            await set_status(db_session, appointment, data.status, now=clock.utcnow(), actor=actor(request))
         except PolicyError as error:
             raise refusal(submitted_state(submitted), error) from error
         return f"Status changed to {data.status.replace('_', ' ')}."
@@ -257,11 +259,13 @@ async def _attendee_action(
         try:
             if arrived:
                 await check_in(db_session, attendee.checkin_code, method="manual", now=clock.utcnow())
-            else:
-                await mark_no_show(db_session, appointment, attendee, now=clock.utcnow())
+                return f"{attendee.name} checked in."
+            penalty = await mark_no_show(
+                db_session, appointment, attendee, now=clock.utcnow(), actor=actor(request)
+            )
         except PolicyError as error:
             raise refusal(submitted_state(submitted), error) from error
-        return f"{attendee.name} checked in." if arrived else f"{attendee.name} marked as a no-show."
+        return f"{attendee.name} marked as a no-show. {penalty}".strip()
 
     return await _perform(request, db_session, appointment_id, "attendees", act)
 

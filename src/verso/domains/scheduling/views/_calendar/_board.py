@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
 
 from verso.domains.identity.permissions import PUBLIC
@@ -47,7 +48,12 @@ async def _calendar(
     return render(request, T + "index.html", context, block=block, status_code=status_code, headers=headers)
 
 
-@get(CALENDAR, permission=READ, nav=NavEntry("Scheduling", "Calendar", 1, "calendar"), **STAFF)
+@get(
+    CALENDAR,
+    permission=READ,
+    nav=NavEntry("Scheduling", "Calendar", 1, "calendar", also=("/admin/scheduling/appointments",)),
+    **STAFF,
+)
 async def calendar(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     return await _calendar(request, db_session)
 
@@ -88,9 +94,17 @@ async def feed_revoke(
     return redirect(request, back, message=message)
 
 
-@get("/calendars/{feed_file:str}", permission=PUBLIC, **STAFF)
+# Calendar apps poll a feed every few minutes at most; more than this for one feed is a script.
+FEED_DOWNLOADS_PER_MINUTE = 12
+FEED_RATE = RateLimitConfig(
+    rate_limit=("minute", FEED_DOWNLOADS_PER_MINUTE), identifier_for_request=lambda request: request.url.path
+)
+
+
+@get("/calendars/{feed_file:str}", permission=PUBLIC, middleware=[FEED_RATE.middleware], **STAFF)
 async def public_feed(db_session: DbSession, feed_file: FromPath[str]) -> Response[bytes]:
-    """A subscribed calendar's download; the token in the URL is the only credential."""
+    """A subscribed calendar's download; the token in the URL is the only credential. Each feed
+    answers at most ``FEED_DOWNLOADS_PER_MINUTE`` times a minute (429 with Retry-After beyond)."""
     token, dot, extension = feed_file.rpartition(".")
     document = await feed_for_token(db_session, token) if dot and extension == "ics" else None
     if document is None:
