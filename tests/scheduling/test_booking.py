@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.scheduling.helpers import make_staff, make_type
-from verso.domains.scheduling.models import Appointment, Attendee, StaffMember
+from verso.domains.scheduling.models import Appointment, Attendee, Resource, StaffMember
 from verso.domains.scheduling.services._booking import Booker, BookingError, book
 
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # a Tuesday, 08:00 in Paris
@@ -92,3 +92,25 @@ async def test_concurrent_bookings_of_the_last_seat_yield_one(db_session, sessio
     assert outcomes.count("booked") == 1
     assert set(outcomes) == {"booked", "taken"}
     assert await db_session.scalar(select(func.count()).select_from(Attendee)) == 1
+
+
+async def test_a_session_needs_a_room_that_seats_everyone(db_session) -> None:
+    staff = await make_staff(db_session)
+    kind = await make_type(db_session, [staff], max_attendees=6, resource_kind="room")
+    db_session.add(Resource(name="Small room", kind="room", capacity=4))
+    await db_session.commit()
+    with pytest.raises(BookingError):
+        await book(db_session, kind, TEN, booker(), now=NOW)
+    await db_session.rollback()
+    await db_session.refresh(kind)
+    big = Resource(name="Hall", kind="room", capacity=6)
+    db_session.add(big)
+    await db_session.commit()
+    attendee = await book(db_session, kind, TEN, booker(), now=NOW)
+    assert attendee.appointment.resource_id == big.id
+    projector = await make_type(db_session, [staff], slug="talk", max_attendees=20, resource_kind="equipment")
+    db_session.add(Resource(name="Projector", kind="equipment"))  # equipment has no seats to count
+    await db_session.commit()
+    assert (
+        await book(db_session, projector, TEN.replace(hour=13), booker(2), now=NOW)
+    ).appointment.resource_id

@@ -85,7 +85,7 @@ async def _setting(db_session) -> Setting:
     yoga = await make_type(
         db_session, [kim], slug="yoga", name="Yoga", max_attendees=8, color="#16a34a", resource_kind="room"
     )
-    db_session.add(Resource(name="Studio", kind="room"))
+    db_session.add(Resource(name="Studio", kind="room", capacity=8))
     await db_session.commit()
     ann = await _booked(db_session, haircut, staff_id=sam.id)
     thursday = TEN + timedelta(days=2)

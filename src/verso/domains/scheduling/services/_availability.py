@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -120,6 +121,16 @@ def _calendar(member: StaffMember, overrides: list[AvailabilityException]) -> St
     )
 
 
+SEATED_KINDS = ("room", "vehicle")  # a resource whose capacity counts people
+
+
+def _holds(kind: AppointmentType) -> Any:
+    """Only a room or vehicle that seats the whole session serves it; equipment has no seats."""
+    if kind.resource_kind in SEATED_KINDS:
+        return Resource.capacity >= kind.max_attendees
+    return true()
+
+
 async def load_board(
     session: AsyncSession,
     kind: AppointmentType,
@@ -147,7 +158,7 @@ async def load_board(
         resources = list(
             await session.scalars(
                 select(Resource.id)
-                .where(Resource.kind == kind.resource_kind, Resource.active.is_(True))
+                .where(Resource.kind == kind.resource_kind, Resource.active.is_(True), _holds(kind))
                 .order_by(Resource.name)
             )
         )
