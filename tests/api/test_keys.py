@@ -93,8 +93,8 @@ async def test_a_key_never_exceeds_its_creator(client, admin, session_maker) -> 
     await sign_in(client, "sales@example.com", PASSWORD)
     page = await client.get("/account/api-keys")
     assert "read:users" in page.text and "read:orders" in page.text
-    assert "admin:webhooks" not in page.text and "write:orders" not in page.text
-    for scope in ("admin:webhooks", "write:orders", "write:leads"):
+    assert "admin:webhooks" not in page.text and "write:products" not in page.text
+    for scope in ("admin:webhooks", "write:products", "write:leads"):
         response = await post_form(
             client, "/account/api-keys", {"name": "Too much", "scopes": ["read:users", scope]}
         )
@@ -115,14 +115,26 @@ async def test_staff_without_the_permission_cannot_grant_read_users(client, admi
     assert await _keys(session_maker) == []
 
 
-async def test_a_customer_sees_the_page_but_cannot_create_keys(client, admin, session_maker) -> None:
+async def test_a_customer_creates_keys_for_their_own_records_only(client, admin, session_maker) -> None:
     await make_user("chloe@example.com", ["user"])
     await sign_in(client, "chloe@example.com", PASSWORD)
     page = await client.get("/account/api-keys")
-    assert page.status_code == 200 and "You have no API keys" in page.text and "Create a key" not in page.text
+    assert page.status_code == 200 and "You have no API keys" in page.text and "Create a key" in page.text
+    for own in ("read:orders", "write:orders", "read:appointments", "write:appointments"):
+        assert f'value="{own}"' in page.text
+    assert 'value="read:users"' not in page.text and 'value="read:products"' not in page.text
     response = await post_form(client, "/account/api-keys", {"name": "k", "scopes": ["read:users"]})
-    assert response.status_code == 422 and "You may not create API keys" in response.text
+    assert response.status_code == 422 and "do not hold: read:users" in response.text
     assert await _keys(session_maker) == []
+    secret = await create_key(client, "My shop app", ("read:orders", "write:orders"))
+    cart = await client.get("/api/v1/cart", headers=bearer(secret))
+    assert cart.status_code == 200 and cart.json()["lines"] == []
+    orders = await client.get("/api/v1/orders", headers=bearer(secret))
+    assert orders.status_code == 200 and orders.json()["items"] == []  # only their own
+    changed = await client.patch(
+        "/api/v1/orders/0190a7a0-0000-7000-8000-000000000000", headers=bearer(secret), json={"status": "paid"}
+    )
+    assert changed.status_code == 403  # changing orders stays staff's
     assert (await client.get("/admin/api-keys")).status_code == 403
 
 

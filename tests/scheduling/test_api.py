@@ -16,9 +16,7 @@ from tests.api.conftest import bearer, create_key
 from tests.factories import make_user
 from tests.scheduling.helpers import make_staff, make_type
 from verso.domains.api.models import ApiKey
-from verso.domains.api.scopes import SCOPES, Scope
 from verso.domains.api.services import PREFIX_LENGTH, hash_key, new_secret
-from verso.domains.identity.models import Role
 from verso.domains.scheduling.models import STATUSES, Appointment, BookingBlock
 from verso.lib import clock
 from verso.lib.email import OutboxEmail
@@ -80,16 +78,9 @@ async def _book(api, secret: str | None = None, **fields: Any) -> dict[str, Any]
     return response.json()
 
 
-async def customer_key(db_session, monkeypatch, email: str) -> tuple[str, Any]:
-    """A key for a customer. Today only staff hold the permissions behind the appointment scopes; the
-    rule for anyone else's key is checked by mapping the scopes to a permission a customer role holds."""
-    own = "scheduling.bookings.own"
-    for name in (READ, WRITE):
-        monkeypatch.setitem(SCOPES, name, Scope(name, name, own))
-    if await db_session.scalar(select(Role).where(Role.name == "member")) is None:
-        db_session.add(Role(name="member", permissions=[own]))
-        await db_session.commit()
-    user = await make_user(email, ["member"])
+async def customer_key(db_session, email: str) -> tuple[str, Any]:
+    """A key for a customer (any account may hold the appointment scopes, for its own bookings)."""
+    user = await make_user(email, ["user"])
     secret = new_secret()
     db_session.add(
         ApiKey(name="Mine", prefix=secret[:PREFIX_LENGTH], key_hash=hash_key(secret), user_id=user.id,
@@ -292,8 +283,8 @@ async def test_bad_list_parameters_are_422_problems(api, query: str, field: str,
     assert body["errors"] == [{"field": field, "message": message}]
 
 
-async def test_a_customer_key_sees_only_its_owners_bookings(api, db_session, monkeypatch) -> None:
-    secret, cleo = await customer_key(db_session, monkeypatch, "cleo@example.com")
+async def test_a_customer_key_sees_only_its_owners_bookings(api, db_session) -> None:
+    secret, cleo = await customer_key(db_session, "cleo@example.com")
     await make_type(db_session, [await make_staff(db_session, email="y@example.com", name="Yan Yoga")],
                             slug="yoga", name="Yoga", max_attendees=5)  # fmt: skip
     staff_booking = await _book(api)  # someone else's
@@ -424,3 +415,17 @@ async def test_a_blocked_person_is_refused_with_the_code_blocked(api, db_session
     assert error["message"] == body["detail"]
     assert body["detail"].startswith("Online booking is not open to you")
     assert await db_session.scalar(select(Appointment.id)) is None
+
+
+async def test_a_customer_key_cannot_skip_an_online_payment(api, db_session, stripe_on) -> None:
+    secret, _cleo = await customer_key(db_session, "cleo@example.com")
+    staff = await make_staff(db_session, email="z@example.com", name="Zoe Colour")
+    await make_type(db_session, [staff], slug="colour", name="Colour", price=4000, deposit_kind="amount",
+                    deposit_value=1000)  # fmt: skip
+    body = _problem(
+        await api("post", URL, secret=secret, json=booking(type="colour", email="cleo@example.com")), 422
+    )
+    assert body["errors"][0]["field"] == "type" and "paid online when booked" in body["detail"]
+    staff_booked = await _book(api, type="colour")  # staff book on the customer's behalf: paid there
+    assert staff_booked["attendees"][0]["payment_status"] == "none"
+    assert staff_booked["attendees"][0]["price"] == 4000

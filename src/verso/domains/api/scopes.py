@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verso.domains.identity.permissions import STAFF, grants
+from verso.domains.identity.permissions import grants
 
 # Manage every person's keys (see and revoke all). Not in the identity catalogue yet: until it is,
 # only admins (``*``) hold it.
 MANAGE_KEYS = "api.keys.manage"
-# Create keys for oneself. For now every staff member; becomes MANAGE_KEYS-or-own once roles get it.
-CREATE_KEYS = STAFF
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
+    """``own``: anyone with an account may hold it for their own records (their orders and cart,
+    their bookings): its endpoints show everyone's only to holders of ``permission``."""
+
     name: str
     label: str
     permission: str
+    own: bool = False
 
 
 SCOPES: dict[str, Scope] = {
@@ -29,12 +31,14 @@ SCOPES: dict[str, Scope] = {
     for scope in (
         Scope("read:leads", "Read leads", "crm.leads.read"),
         Scope("write:leads", "Create and change leads", "crm.leads.write"),
-        Scope("read:orders", "Read orders", "orders.read"),
-        Scope("write:orders", "Change orders", "orders.write"),
+        Scope("read:orders", "Read orders (your own; staff: all)", "orders.read", own=True),
+        Scope("write:orders", "Use your cart; staff: change orders", "orders.write", own=True),
         Scope("read:products", "Read products", "shop.products.read"),
         Scope("write:products", "Create and change products", "shop.products.write"),
-        Scope("read:appointments", "Read appointments", "scheduling.appointments.read"),
-        Scope("write:appointments", "Book and change appointments", "scheduling.appointments.write"),
+        Scope("read:appointments", "Read appointments", "scheduling.appointments.read", own=True),
+        Scope(
+            "write:appointments", "Book and change appointments", "scheduling.appointments.write", own=True
+        ),
         Scope("read:users", "Read user accounts", "identity.users.read"),
         Scope("admin:webhooks", "Manage webhooks", "*"),
     )
@@ -48,7 +52,7 @@ def may_use(permissions: frozenset[str], scope: str) -> bool:
         return False
     if known.permission == "*":
         return "*" in permissions
-    return grants(permissions, known.permission)
+    return known.own or grants(permissions, known.permission)
 
 
 def grantable(permissions: frozenset[str]) -> list[Scope]:

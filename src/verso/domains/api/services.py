@@ -15,7 +15,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Select, and_, or_, select, update
 
 from verso.domains.api.models import ApiKey
-from verso.domains.api.scopes import CREATE_KEYS, MANAGE_KEYS, SCOPES, may_use
+from verso.domains.api.scopes import MANAGE_KEYS, SCOPES, may_use
 from verso.domains.identity.models import User
 from verso.domains.identity.services import CurrentUser
 from verso.lib import clock
@@ -118,8 +118,6 @@ class ApiKeyService(SQLAlchemyAsyncRepositoryService[ApiKey]):
         actor: Actor,
     ) -> tuple[ApiKey, str]:
         """A new key for ``owner`` and its secret (shown once, never stored); not committed."""
-        if not owner.has_permission(CREATE_KEYS):
-            raise ApiKeyError("You may not create API keys.")
         name = name.strip()
         if not name:
             raise ApiKeyError("This field is required.", "name")

@@ -13,7 +13,7 @@ from sqlalchemy import String, cast
 
 from verso.domains.api.forms import KeyForm
 from verso.domains.api.models import ApiKey
-from verso.domains.api.scopes import CREATE_KEYS, MANAGE_KEYS, SCOPES, grantable
+from verso.domains.api.scopes import MANAGE_KEYS, SCOPES, grantable
 from verso.domains.api.services import (
     ApiKeyError,
     ApiKeyNotFound,
@@ -51,7 +51,7 @@ async def _account_page(
     context = {
         "keys": await ApiKeyService(session=db_session).keys_of(user.id),
         "form": form or FormState(),
-        "scopes": grantable(user.permissions) if user.has_permission(CREATE_KEYS) else [],
+        "scopes": grantable(user.permissions),
         "all_scopes": SCOPES,
         "created": created,
         "secret": secret,

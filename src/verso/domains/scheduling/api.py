@@ -61,6 +61,7 @@ from verso.domains.scheduling.services import (
     load_appointment,
     load_attendee,
     load_board,
+    may_pay_later,
     move_appointment,
     set_status,
 )
@@ -380,6 +381,9 @@ async def book_appointment(
     kind = await _type(db_session, data.type.strip())
     if kind is None:
         raise _invalid([("type", "No appointment type open for booking has this slug or id.")])
+    if viewer is not None and not await may_pay_later(db_session, kind):
+        message = f"{kind.name} is paid online when booked: book it at /book/{kind.slug}."
+        raise _invalid([("type", message)])
     booker = Booker(
         name=data.name.strip(),
         email=data.email.strip(),

@@ -93,6 +93,13 @@ async def payment_choices(session: AsyncSession, kind: AppointmentType) -> list[
     return [*online, PayChoice(AT_APPOINTMENT, "Pay at the appointment", f"Pay {money(kind.price)} there.")]
 
 
+async def may_pay_later(session: AsyncSession, kind: AppointmentType) -> bool:
+    """Whether ``kind`` may be booked without paying online (free, or paid at the appointment): the
+    only way a customer's API key may book it, since the API takes no payment."""
+    choices = await payment_choices(session, kind)
+    return not choices or any(c.key == AT_APPOINTMENT for c in choices)
+
+
 async def _request_payment(session: AsyncSession, attendee: Attendee, provider: str) -> UUID | None:
     """Ask for the online part of a new booking (loaded with its appointment and type) through a
     pending order; the booking waits for it. Returns the order's id, or None when nothing is paid
