@@ -94,12 +94,14 @@ def test_a_customer_books_in_their_zone_then_cancels(
     first_time.click()
     expect(customer.get_by_text(f"{later.day} {later:%B %Y}, 08:00 (Europe/London)")).to_be_visible()
     expect(customer.get_by_text(f"{later.day} {later:%B %Y}, 09:00 (Europe/Paris)")).to_be_visible()
-    expect(customer.get_by_text("Payment: at the appointment.")).to_be_visible()
+    # No card or bank details are set up, so the one way to pay is at the appointment.
+    expect(customer.get_by_label(re.compile("Pay at the appointment"))).to_be_checked()
     customer.get_by_label("Your name").fill("Lou London")
     customer.get_by_label("Email").fill("lou@example.com")
     customer.get_by_role("button", name="Confirm booking").click()
 
     expect(customer.get_by_role("heading", name="You are booked")).to_be_visible()
+    expect(customer.get_by_text("paid at the appointment")).to_be_visible()
     expect(customer.locator(".booking-qr svg")).to_be_visible()
     expect(customer.locator(".booking-code")).to_have_text(re.compile(r"^[A-Z2-7]{10}$"))
     expect(customer.get_by_role("button", name="Add to calendar")).to_be_visible()

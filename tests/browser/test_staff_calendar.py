@@ -17,6 +17,7 @@ from tests.browser.conftest import run_axe
 from tests.browser.conftest import sign_in as _sign_in
 from tests.browser.conftest import watch_console as _watch_console
 from tests.browser.test_booking_journey import WEEKDAYS, _bookable_every_day
+from tests.browser.test_identity_journey import _outbox_link
 
 PARIS = ZoneInfo("Europe/Paris")  # the business zone the setup wizard chose
 STEP = 5  # minutes: the type's length and how often it starts
@@ -36,16 +37,18 @@ def _around_the_clock(page, base: str) -> str:
     return name
 
 
-def _short_type(page, base: str, staff_name: str) -> None:
+def _short_type(page, base: str, staff_name: str, name: str = "Desk Visit") -> None:
+    """A type of STEP minutes bookable at once, and changeable online until it starts."""
     page.goto(f"{base}/admin/scheduling/types/new")
-    page.get_by_label("Name", exact=True).fill("Desk Visit")
-    page.get_by_label("Web address").fill("desk-visit")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Web address").fill(name.lower().replace(" ", "-"))
     page.get_by_label("Duration (minutes)").fill(str(STEP))
     page.get_by_label("Start times every (minutes)").fill(str(STEP))
     page.get_by_label("Minimum notice (hours)").fill("0")
+    page.get_by_label("Reschedule until (hours before)").fill("0")
     page.get_by_label(staff_name).check()
     page.get_by_role("button", name="Create appointment type").click()
-    expect(page.get_by_text("“Desk Visit” saved.")).to_be_visible()
+    expect(page.get_by_text(f"“{name}” saved.")).to_be_visible()
 
 
 def _next_start() -> datetime:
@@ -114,3 +117,59 @@ def test_staff_book_a_walk_in_find_them_on_the_calendar_and_check_them_in(
     expect(staff.locator(".description-list")).to_contain_text("In progress")
     staff.screenshot(path=str(screenshot_dir / "staff-appointment.png"), full_page=True)
     assert errors == [], errors
+
+
+def test_a_customer_abroad_books_reschedules_by_the_link_and_is_checked_in_by_code(
+    person, live_server: str, owner: dict[str, str], screenshot_dir: Path
+) -> None:
+    """The issue's journey: a customer in New York books, the email with the .ics reaches the
+    outbox, they reschedule through its link, staff find the new time on the week view and check
+    them in at the desk by the code."""
+    if (_next_start() + timedelta(minutes=3 * STEP)).date() != datetime.now(PARIS).date():
+        pytest.skip("the last minutes of the business day: the times offered would be tomorrow's")
+    staff = person(viewport={"width": 1280, "height": 900}).new_page()
+    staff_errors = _watch_console(staff)
+    _sign_in(staff, live_server, owner)
+    _short_type(staff, live_server, _around_the_clock(staff, live_server), name="Zone Visit")
+
+    customer = person(viewport={"width": 1280, "height": 900}, timezone_id="America/New_York").new_page()
+    errors = _watch_console(customer)
+    customer.goto(f"{live_server}/book/zone-visit")
+    slots = customer.locator("#slots")
+    expect(slots).to_contain_text("Times shown in America/New_York · business in Europe/Paris")
+    times = slots.locator(".booking-times a")
+    expect(times.first).to_be_visible()
+    times.first.click()
+    expect(customer.get_by_text("(America/New_York)")).to_be_visible()
+    customer.get_by_label("Your name").fill("Nia York")
+    customer.get_by_label("Email").fill("nia@example.com")
+    customer.get_by_role("button", name="Confirm booking").click()
+    expect(customer.get_by_role("heading", name="You are booked")).to_be_visible()
+
+    # The confirmation reached the outbox with its invitation attached, and the link to change it.
+    link = _outbox_link(staff, live_server, "nia@example.com", rf"{re.escape(live_server)}/book/manage/\S+")
+    expect(staff.get_by_role("link", name="zone-visit.ics")).to_be_visible()
+    customer.goto(link)
+    customer.get_by_role("button", name="Choose a new time").click()
+    expect(customer.get_by_role("heading", name="Reschedule Zone Visit")).to_be_visible()
+    later = customer.locator("#slots .booking-times a").nth(2)
+    new_time = later.inner_text()
+    later.click()
+    customer.get_by_role("button", name="Move my booking").click()
+    expect(customer.get_by_text("Your booking has moved to")).to_be_visible()
+    expect(customer.get_by_text(f", {new_time} (America/New_York)").first).to_be_visible()
+    code = customer.locator(".booking-code").inner_text()
+    customer.screenshot(path=str(screenshot_dir / "booking-rescheduled.png"), full_page=True)
+
+    staff.get_by_role("navigation", name="Modules").get_by_role("link", name="Calendar").click()
+    staff.locator("#calendar-view-week").click()
+    expect(staff).to_have_url(re.compile(r"view=week"))
+    expect(
+        staff.locator("#calendar").get_by_role("link", name=re.compile("Zone Visit.*Nia York"))
+    ).to_be_visible()
+    staff.get_by_role("navigation", name="Modules").get_by_role("link", name="Check-in").click()
+    staff.get_by_label("Check-in code").fill(code)
+    staff.get_by_role("button", name="Check in").click()
+    expect(staff.get_by_text("Nia York is checked in.")).to_be_visible()
+    assert errors == [], errors
+    assert staff_errors == [], staff_errors

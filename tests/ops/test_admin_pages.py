@@ -95,6 +95,26 @@ async def test_outbox_without_smtp_keeps_mail_readable(admin_client, db_session)
     assert invalid.status_code == 422 and "Enter a valid email address." in invalid.text
 
 
+async def test_an_emails_attachments_are_listed_and_downloadable(admin_client, db_session) -> None:
+    await email.send_email(
+        db_session,
+        to="ann@example.com",
+        subject="Booked",
+        template="test_message",
+        context={"business_name": "Test Bakery"},
+        attachments=[email.Attachment("visit.ics", "text/calendar; method=REQUEST", "BEGIN:VCALENDAR\r\n")],
+    )
+    await db_session.commit()
+    row = (await db_session.scalars(select(email.OutboxEmail))).one()
+    detail = await admin_client.get(f"/admin/outbox/{row.id}")
+    assert f'href="/admin/outbox/{row.id}/attachments/0" download>visit.ics</a>' in detail.text
+    file = await admin_client.get(f"/admin/outbox/{row.id}/attachments/0")
+    assert file.status_code == 200 and file.text == "BEGIN:VCALENDAR\r\n"
+    assert file.headers["content-type"] == "text/calendar; method=REQUEST"
+    assert file.headers["content-disposition"] == 'attachment; filename="visit.ics"'
+    assert (await admin_client.get(f"/admin/outbox/{row.id}/attachments/1")).status_code == 404
+
+
 async def test_outbox_delivers_over_smtp_end_to_end(
     admin_client, db_session, monkeypatch, session_maker
 ) -> None:

@@ -105,6 +105,24 @@ async def outbox_body(db_session: DbSession, outbox_id: FromPath[int]) -> Respon
     )
 
 
+@get("/admin/outbox/{outbox_id:int}/attachments/{index:int}", permission=READ, **ADMIN)
+async def outbox_attachment(
+    db_session: DbSession, outbox_id: FromPath[int], index: FromPath[int]
+) -> Response[bytes]:
+    """One attachment of the email (a calendar invitation, say), downloaded as its recipient gets it."""
+    attachments = (await _load(db_session, outbox_id)).attachments or []
+    if not 0 <= index < len(attachments):
+        raise NotFoundException()
+    item = attachments[index]
+    name = "".join(c for c in item["filename"] if c.isalnum() or c in "._-") or "attachment"
+    headers = {  # the content type as stored (it may carry a method=): Litestar would add a charset
+        "content-type": item["content_type"],
+        "content-disposition": f'attachment; filename="{name}"',
+        "cache-control": "no-store",
+    }
+    return Response(item["content"].encode(), headers=headers)
+
+
 @post("/admin/outbox/{outbox_id:int}/send", permission=WRITE, **ADMIN)
 async def outbox_send(
     request: Request[Any, Any, Any], db_session: DbSession, outbox_id: FromPath[int]
@@ -152,4 +170,4 @@ async def outbox_test(request: Request[Any, Any, Any], db_session: DbSession) ->
     return redirect(request, f"/admin/outbox/{row.id}", message=message)
 
 
-routes = [outbox_index, outbox_detail, outbox_body, outbox_send, outbox_test]
+routes = [outbox_index, outbox_detail, outbox_body, outbox_attachment, outbox_send, outbox_test]
