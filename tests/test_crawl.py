@@ -92,6 +92,7 @@ async def demo(db_session) -> dict[str, Any]:
         "role_id": admin_user.roles[0].id,
         "job_id": job.id,
         "outbox_id": await db_session.scalar(select(email.OutboxEmail.id)),
+        "index": 0,  # its first attachment, if it has one (else 404)
         "entry_id": await db_session.scalar(select(AuditLog.id)),
         "name": "jobs.prune",
         "token": "not-a-real-token",

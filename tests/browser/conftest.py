@@ -252,8 +252,9 @@ def watch_console(page: Page) -> list[str]:
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        # A 422 is the form's answer with inline errors: Chromium logs it, but it is expected.
-        expected = "status of 422" in message.text
+        # A 422 (inline errors) or 409 (a clash, said in a toast) is the app's answer to the person:
+        # Chromium logs it, but it is expected.
+        expected = "status of 422" in message.text or "status of 409" in message.text
         if not expected and ("Content Security Policy" in message.text or message.type == "error"):
             problems.append(f"{message.text} ({page.url})")
 

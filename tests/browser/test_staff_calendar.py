@@ -1,7 +1,8 @@
 """The staff calendar journey (issue 6): staff make someone bookable around the clock and add a short
 appointment type, book a walk-in from the calendar, find them on the week view, switch to the month
 view and back (htmx swaps the calendar and the address follows), open the appointment and check the
-attendee in by hand. The calendar passes axe and nothing trips the Content Security Policy."""
+attendee in by hand; and drag an appointment to another hour (a clash is refused with the reason).
+The calendar passes axe and nothing trips the Content Security Policy."""
 
 from __future__ import annotations
 
@@ -173,3 +174,41 @@ def test_a_customer_abroad_books_reschedules_by_the_link_and_is_checked_in_by_co
     expect(staff.get_by_text("Nia York is checked in.")).to_be_visible()
     assert errors == [], errors
     assert staff_errors == [], staff_errors
+
+
+def test_staff_drag_an_appointment_to_another_hour(
+    person, live_server: str, owner: dict[str, str], screenshot_dir: Path
+) -> None:
+    """Tomorrow's day view: an appointment dragged from 10:00 to the 11:00 row is moved (the toast
+    says so and it shows at 11:00); dragged onto a time that clashes, it stays and the toast says why."""
+    staff = person(viewport={"width": 1280, "height": 900}).new_page()
+    errors = _watch_console(staff)
+    _sign_in(staff, live_server, owner)
+    staff_name = _around_the_clock(staff, live_server)
+    _short_type(staff, live_server, staff_name, name="Drag Visit")
+    tomorrow = (datetime.now(PARIS) + timedelta(days=1)).date()
+    for who, at in (("Dora Drag", "10:00"), ("Otto Other", "12:00")):
+        staff.goto(f"{live_server}/admin/scheduling/appointments/new?date={tomorrow.isoformat()}")
+        staff.get_by_label("Type").select_option(label=f"Drag Visit ({STEP} min)")
+        staff.get_by_label("Staff member").select_option(label=staff_name)
+        staff.get_by_label("Time (Europe/Paris)").fill(at)
+        staff.get_by_label("Name", exact=True).fill(who)
+        staff.get_by_label("Email").fill(f"{who.split()[0].lower()}@example.com")
+        staff.get_by_role("button", name="Book").click()
+        expect(staff.get_by_text(f"Drag Visit booked for {who}.")).to_be_visible()
+    staff.goto(f"{live_server}/admin/scheduling/calendar?view=day&date={tomorrow.isoformat()}")
+    staff.get_by_label("Staff", exact=True).select_option(label=staff_name)  # one column: theirs
+    expect(staff).to_have_url(re.compile(r"staff="))
+    calendar = staff.locator("#calendar")
+    dora = calendar.get_by_role("link", name=re.compile("10:00.*Dora Drag"))
+    expect(dora).to_be_visible()
+    dora.drag_to(calendar.locator('td[data-drop-hour="11"]').first)
+    expect(staff.get_by_text("Appointment moved; the attendees are sent the new time.")).to_be_visible()
+    expect(calendar.get_by_role("link", name=re.compile("11:00.*Dora Drag"))).to_be_visible()
+    staff.screenshot(path=str(screenshot_dir / "staff-calendar-drag.png"), full_page=True)
+    calendar.get_by_role("link", name=re.compile("11:00.*Dora Drag")).drag_to(
+        calendar.locator('td[data-drop-hour="12"]').first
+    )
+    expect(staff.get_by_text(re.compile("not free|taken|booked", re.IGNORECASE)).first).to_be_visible()
+    expect(calendar.get_by_role("link", name=re.compile("11:00.*Dora Drag"))).to_be_visible()
+    assert errors == [], errors

@@ -127,6 +127,40 @@ async def test_week_view_page_and_fragment(employee, db_session) -> None:
     assert 'hx-get="/admin/scheduling/calendar?view=week&amp;date=2026-12-02"' in fragment.text  # previous
 
 
+async def test_dragging_an_appointment_to_another_hour_moves_it(employee, db_session) -> None:
+    s = await _setting(db_session)
+    week = f"{CALENDAR}?view=week&date=2026-12-01"
+    page = unescape((await employee.get(week)).text)
+    assert f'draggable="true" data-appointment="{s.ann.appointment_id}" data-minute="0"' in page
+    assert 'data-drop-day="2026-12-02" data-drop-hour="14"' in page and 'id="calendar-move"' in page
+    drop = {"appointment": str(s.ann.appointment_id), "day": "2026-12-02", "hour": "14", "minute": "0"}
+    moved = await post_form(employee, f"{CALENDAR}/move?view=week&date=2026-12-01", drop, htmx=True)
+    assert moved.status_code == 200 and _toast(moved).startswith("Appointment moved")
+    assert moved.text.lstrip().startswith('<section id="calendar"') and "30 Nov" in unescape(moved.text)
+    appointment = await _reload(db_session, s.ann.appointment_id)
+    assert appointment.start_at == datetime(2026, 12, 2, 13, 0, tzinfo=UTC)  # 14:00 in Paris
+    # In the day view a column is a staff member: dropping there hands the appointment over.
+    day = unescape((await employee.get(f"{CALENDAR}?view=day&date=2026-12-02")).text)
+    assert f'data-drop-day="2026-12-02" data-drop-hour="14" data-drop-staff="{s.kim.id}"' in day
+    handed = await post_form(
+        employee, f"{CALENDAR}/move?view=day&date=2026-12-02", {**drop, "staff": str(s.kim.id)}, htmx=True
+    )
+    assert (
+        handed.status_code == 200 and (await _reload(db_session, s.ann.appointment_id)).staff_id == s.kim.id
+    )
+    # Onto Kim's yoga class on Thursday: refused with the reason, nothing moved.
+    clash = {**drop, "day": "2026-12-03", "hour": "10", "staff": str(s.kim.id)}
+    refused = await post_form(employee, f"{CALENDAR}/move?view=week&date=2026-12-01", clash, htmx=True)
+    assert (
+        refused.status_code == 409 and json.loads(refused.headers["hx-trigger"])["toast"]["level"] == "error"
+    )
+    assert (await _reload(db_session, s.ann.appointment_id)).start_at == datetime(
+        2026, 12, 2, 13, 0, tzinfo=UTC
+    )
+    unreadable = await post_form(employee, f"{CALENDAR}/move", {"appointment": "nope", "day": "x"}, htmx=True)
+    assert unreadable.status_code == 422
+
+
 async def test_day_and_month_views_with_filters(employee, db_session) -> None:
     s = await _setting(db_session)
     day = unescape((await employee.get(f"{CALENDAR}?view=day&date=2026-12-01")).text)
@@ -408,6 +442,7 @@ async def test_commercial_staff_read_but_cannot_act(commercial, db_session) -> N
     assert (
         "Ann Example" in calendar and "Calendar feeds" not in calendar and "New appointment" not in calendar
     )
+    assert 'draggable="true"' not in calendar and "data-drop-day" not in calendar
     detail = unescape((await commercial.get(url)).text)
     assert detail.count("Ann Example") >= 1 and "Change status" not in detail and "/check-in" not in detail
     assert (await commercial.get("/admin/scheduling/waitlist")).status_code == 200
@@ -419,6 +454,7 @@ async def test_commercial_staff_read_but_cannot_act(commercial, db_session) -> N
         ("/admin/scheduling/check-in", {"code": s.ann.checkin_code}),
         ("/admin/scheduling/appointments", {}),
         (f"{CALENDAR}/feeds/staff/{s.sam.id}", {}),
+        (f"{CALENDAR}/move", {"appointment": str(s.ann.appointment_id), "day": "2026-12-01", "hour": "11"}),
     ]:
         assert (await post_form(commercial, path, data)).status_code == 403, path
     assert (await commercial.get("/admin/scheduling/check-in")).status_code == 403

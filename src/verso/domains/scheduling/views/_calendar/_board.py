@@ -3,18 +3,30 @@ private calendar feeds of staff members and resources, with the public feed down
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, time
+from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
+from msgspec import Meta
 
 from verso.domains.identity.permissions import PUBLIC
 from verso.domains.scheduling.calendars import ICS_MEDIA_TYPE
-from verso.domains.scheduling.services import feed_for_token, feed_path, issue_feed, revoke_feed
-from verso.domains.scheduling.services._calendar import calendar_page, calendar_query, feed_owner
+from verso.domains.scheduling.services import (
+    BookingError,
+    PolicyError,
+    feed_for_token,
+    feed_path,
+    issue_feed,
+    load_appointment,
+    move_appointment,
+    revoke_feed,
+)
+from verso.domains.scheduling.services._calendar import calendar_page, calendar_query, feed_owner, utc_moment
 from verso.domains.scheduling.views._calendar._common import (
     CALENDAR,
     FEED_KINDS,
@@ -26,7 +38,9 @@ from verso.domains.scheduling.views._calendar._common import (
     today,
     zone,
 )
+from verso.lib import clock
 from verso.lib.db import DbSession
+from verso.lib.forms import parse_form
 from verso.lib.htmx import is_htmx, redirect, render, toast_header
 from verso.server.navigation import NavEntry
 from verso.settings import get_settings
@@ -56,6 +70,39 @@ async def _calendar(
 )
 async def calendar(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     return await _calendar(request, db_session)
+
+
+class DroppedOn(msgspec.Struct):
+    """Where js/calendar-drag.js dropped an appointment: a day and hour in the business zone (the
+    minutes it started at are kept), and in the day view the staff member's column."""
+
+    appointment: UUID
+    day: date
+    hour: Annotated[int, Meta(ge=0, le=23)]
+    minute: Annotated[int, Meta(ge=0, le=59)]
+    staff: UUID | None = None
+
+
+@post(f"{CALENDAR}/move", permission=WRITE, **STAFF)
+async def calendar_move(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
+    """Move a dropped appointment with the rules of the appointment page's Move form, then answer
+    the calendar (its query in the URL) with a toast: the move, or why it was refused (409)."""
+    data, _form = parse_form(await request.form(), DroppedOn)
+    appointment = await load_appointment(db_session, data.appointment) if data else None
+    if data is None or appointment is None:
+        toast = toast_header("That appointment could not be moved: reload the calendar.", "error")
+        return await _calendar(request, db_session, headers=toast, status_code=422)
+    start = utc_moment(data.day, time(data.hour, data.minute), zone())
+    try:
+        await move_appointment(db_session, appointment, start, now=clock.utcnow(), staff_id=data.staff)
+    except (BookingError, PolicyError) as error:
+        await db_session.rollback()
+        return await _calendar(
+            request, db_session, headers=toast_header(error.message, "error"), status_code=409
+        )
+    await db_session.commit()
+    message = "Appointment moved; the attendees are sent the new time."
+    return await _calendar(request, db_session, headers=toast_header(message))
 
 
 async def _feed_owner(db_session: DbSession, kind: str, owner_id: UUID) -> str:
@@ -114,4 +161,4 @@ async def public_feed(db_session: DbSession, feed_file: FromPath[str]) -> Respon
     return Response(document, media_type=ICS_MEDIA_TYPE, headers=headers)
 
 
-routes = [calendar, feed_issue, feed_revoke, public_feed]
+routes = [calendar, calendar_move, feed_issue, feed_revoke, public_feed]
