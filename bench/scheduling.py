@@ -9,10 +9,15 @@ overlap, spread over the next 31 days, so the figures do not depend on when the 
    for "anyone" across the 20 staff for 31 days, median and p95 over ``--runs`` runs, both the engine
    alone on loaded data (``Board.slots``) and ``load_board`` plus the engine with its database reads
    in a fresh session (budget: under 50 ms).
-2. One Granian worker on SQLite, wrk beside a bare Litestar route in the same run: the booking page
+   Both as wall time and as CPU time of the process (``time.process_time``, the SQLite thread
+   included), which others' work on the machine disturbs less.
+2. The CPU time of one booking page request, in-process (the app called through ASGI, no network):
+   the same URL again (answered by the page cache) and a new URL each time (rendered).
+3. One Granian worker on SQLite, wrk beside a bare Litestar route in the same run: the booking page
    for a day with free times, the htmx fragment of that day's times (the same URL with
    ``HX-Request``), and the page with no day chosen (it looks two weeks ahead for the first day with
-   times) (budget: 500 req/s).
+   times), each the same URL again and again (what the page cache answers) and a new URL every
+   request (``nocache.lua``: rendered every time) (budget: 500 req/s).
 
 Usage: ``python bench/scheduling.py [--duration 10] [--connections 32] [--runs 30]``; needs wrk.
 Writes bench/results/scheduling.md.
@@ -110,23 +115,58 @@ async def main():
     now = clock.utcnow()
     today = now.astimezone(zone).date()
     start, end = utc_range(today, today + timedelta(days=DAYS - 1), zone)
-    engine, loaded = [], []
+    engine, loaded, engine_cpu, loaded_cpu = [], [], [], []
     for run in range(3 + RUNS):  # the first three warm up
         async with session_factory()() as db:
             kind = await db.scalar(select(AppointmentType).where(AppointmentType.slug == SLUG))
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             board = await load_board(db, kind, start, end)
             slots = board.slots(start, end, now)
             loaded.append(time.perf_counter() - began)
-        began = time.perf_counter()
+            loaded_cpu.append(time.process_time() - cpu)
+        began, cpu = time.perf_counter(), time.process_time()
         board.slots(start, end, now)
         engine.append(time.perf_counter() - began)
+        engine_cpu.append(time.process_time() - cpu)
     days = sorted({slot.start.astimezone(zone).date() for slot in slots})
     print(json.dumps({
-        "engine": engine[3:], "loaded": loaded[3:], "staff": len(board.calendars),
+        "engine": engine[3:], "loaded": loaded[3:], "engine_cpu": engine_cpu[3:],
+        "loaded_cpu": loaded_cpu[3:], "staff": len(board.calendars),
         "bookings": len(board.bookings), "slots": len(slots),
         "offers": sum(len(slot.staff) for slot in slots), "day": days[len(days) // 2].isoformat(),
     }))
+
+asyncio.run(main())
+"""
+
+# CPU time per request of the booking page for DAY, called in-process through ASGI: the same URL
+# (a page-cache hit after the first) and a new URL each time (rendered), as full page and fragment.
+PAGE_CPU = """
+import asyncio, json, time
+import httpx
+from verso.app import create_app
+
+async def main():
+    app = create_app()
+    page = f"/book/{SLUG}?date={DAY}"
+    cases = {"page_hit": (page, {}), "page": (page + "&nocache=", {}),
+             "fragment": (page + "&nocache=", {"HX-Request": "true"}),
+             "no_day": (f"/book/{SLUG}?nocache=", {})}
+    result = {}
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            for name, (url, headers) in cases.items():
+                new = url.endswith("=")
+                for n in range(10):  # warm up
+                    await client.get(url + f"w{n}" if new else url, headers=headers)
+                count = 60 if name == "no_day" else 200
+                began = time.process_time()
+                for n in range(count):
+                    answer = await client.get(url + str(n) if new else url, headers=headers)
+                    assert answer.status_code == 200 and (answer.headers.get("x-cache") == "hit") == (not new)
+                result[name] = (time.process_time() - began) / count
+    print(json.dumps(result))
 
 asyncio.run(main())
 """
@@ -143,8 +183,10 @@ def script(code: str, env: dict[str, str], **values: object) -> str:
 def prepare(data_dir: Path) -> None:
     env = verso_env(data_dir, 0)
     marker = data_dir / "bench-scheduling.done"
+    python(
+        "from verso.lib.migrate import upgrade_head; upgrade_head()", env
+    )  # also a data dir made before a migration
     if not marker.exists():
-        python("from verso.lib.migrate import upgrade_head; upgrade_head()", env)
         subprocess.run([str(BIN / "verso"), "demo"], env=env, check=True, capture_output=True)
         script(STAFF_SETUP, env)
         marker.touch()
@@ -154,6 +196,11 @@ def prepare(data_dir: Path) -> None:
 def ms(times: list[float]) -> str:
     p95 = statistics.quantiles(times, n=20)[18]
     return f"{statistics.median(times) * 1000:.1f} ms | {p95 * 1000:.1f} ms"
+
+
+def cpu(seconds: float) -> str:
+    """A CPU time per request, and the most requests per second one core could serve at that cost."""
+    return f"{seconds * 1000:.2f} ms | {1 / seconds:,.0f} req/s"
 
 
 def main() -> None:
@@ -179,10 +226,24 @@ def main() -> None:
         f"appointments in the range, {timing['slots']:,} free starts ({timing['offers']:,} staff offers); "
         f"{args.runs} runs in-process.",
         "",
-        "| Measure | median | p95 | budget |",
-        "|---|---|---|---|",
-        f"| engine alone (`Board.slots`, data loaded) | {ms(timing['engine'])} | < 50 ms |",
-        f"| `load_board` + `Board.slots` (fresh session, SQLite) | {ms(timing['loaded'])} | < 50 ms |",
+        "| Measure | median | p95 | median CPU | budget |",
+        "|---|---|---|---|---|",
+        f"| engine alone (`Board.slots`, data loaded) | {ms(timing['engine'])} | "
+        f"{statistics.median(timing['engine_cpu']) * 1000:.1f} ms | < 50 ms |",
+        f"| `load_board` + `Board.slots` (fresh session, SQLite) | {ms(timing['loaded'])} | "
+        f"{statistics.median(timing['loaded_cpu']) * 1000:.1f} ms | < 50 ms |",
+        "",
+    ]
+    page_cpu = json.loads(script(PAGE_CPU, env, DAY=timing["day"]))
+    lines += [
+        f"CPU time of one request in-process (ASGI, no network), the booking page for {timing['day']}:",
+        "",
+        "| Request | CPU per request | one core's ceiling at that cost |",
+        "|---|---|---|",
+        f"| the same URL again (page cache hit) | {cpu(page_cpu['page_hit'])} |",
+        f"| a new URL each time: full page (rendered) | {cpu(page_cpu['page'])} |",
+        f"| a new URL each time: htmx fragment of the times | {cpu(page_cpu['fragment'])} |",
+        f"| a new URL each time: no day chosen (looks 14 days ahead) | {cpu(page_cpu['no_day'])} |",
         "",
     ]
 
@@ -196,6 +257,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         htmx_script = Path(scratch) / "htmx.lua"  # absolute, so wrk() reads it from here, not bench/
         htmx_script.write_text(HTMX)
+        htmx_nocache = Path(scratch) / "htmx-nocache.lua"
+        htmx_nocache.write_text(HTMX + (ROOT / "bench" / "nocache.lua").read_text())
         try:
             while status_of(f"{base}/health") != 200 or status_of(f"http://127.0.0.1:{bare_port}/") != 200:
                 time.sleep(0.05)
@@ -210,11 +273,19 @@ def main() -> None:
                 f"the day shown ({timing['day']}) offers {shown} times."
             )
             # name: (url, wrk script, budget)
+            budget = "500 req/s (3.3% of 15,000)"
             budgets = {
                 "bare Litestar route": (f"http://127.0.0.1:{bare_port}/", None, None),
-                "booking page, a day with times": (page, None, "500 req/s (3.3% of 15,000)"),
-                "that day's times, htmx fragment": (page, str(htmx_script), "500 req/s (3.3% of 15,000)"),
-                "booking page, no day chosen (looks 14 days ahead)": (f"{base}/book/{SLUG}", None, "report"),
+                "booking page, a day with times, same URL (cached)": (page, None, budget),
+                "that day's times, htmx fragment, same URL (cached)": (page, str(htmx_script), budget),
+                "booking page, no day chosen, same URL (cached)": (f"{base}/book/{SLUG}", None, "report"),
+                "booking page, a day with times, new URL each time": (page, "nocache.lua", budget),
+                "that day's times, htmx fragment, new URL each time": (page, str(htmx_nocache), budget),
+                "booking page, no day chosen (looks 14 days ahead), new URL each time": (
+                    f"{base}/book/{SLUG}?staff=",
+                    "nocache.lua",
+                    "report",
+                ),
             }
             results = {}
             for name, (url, lua, _budget) in budgets.items():

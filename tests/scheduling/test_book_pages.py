@@ -148,6 +148,8 @@ async def test_times_are_shown_in_the_customers_zone(client, admin, db_session) 
     assert "Times shown in Europe/London · business in Europe/Paris" in london.text
     assert _times(london.text)[0] == ("08:00", "2026-12-02T08:00:00Z")  # 09:00 in Paris
     assert "data-detect-zone" not in london.text  # the customer chose
+    assert london.text.count(" selected>") == 1 and '<option value="Europe/London" selected>' in london.text
+    assert london.text.count("<option value=") > 400  # every zone is offered
     york = await client.get("/book/haircut?date=2026-12-02&tz=America/New_York")
     assert _times(york.text)[0] == ("03:00", "2026-12-02T08:00:00Z")
     # The days are the customer's: Wednesday in Tokyo starts during Tuesday afternoon in Paris.
@@ -503,6 +505,7 @@ async def test_rescheduling_through_the_link(client, admin, db_session) -> None:
     token = manage_token(attendee.id)
     page = await client.get(f"/book/manage/{token}/reschedule?date=2026-12-03")
     assert page.status_code == 200 and "Times shown in Europe/London · business in Europe/Paris" in page.text
+    assert '<option value="Europe/London" selected>' in page.text  # their zone, as booked
     assert (
         "Now: <strong>Thursday 3 December 2026, 09:00 (Europe/London)</strong> with Sam Stylist." in page.text
     )

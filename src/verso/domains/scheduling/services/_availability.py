@@ -4,15 +4,16 @@ for daily caps and zones), so the cost does not grow with the history."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, case, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from verso.domains.scheduling.models import (
     Appointment,
@@ -97,15 +98,16 @@ class Board:
 
 
 async def bookable_staff(session: AsyncSession, kind: AppointmentType) -> list[StaffMember]:
-    """The active staff members who take ``kind``, with their weekly hours, by name."""
+    """The active staff members who take ``kind``, with their weekly hours (in the same query: every
+    booking page asks), by name."""
     rows = await session.scalars(
         select(StaffMember)
         .join(type_staff, type_staff.c.staff_id == StaffMember.id)
         .where(type_staff.c.type_id == kind.id, StaffMember.active.is_(True))
-        .options(selectinload(StaffMember.hours))
+        .options(joinedload(StaffMember.hours))
         .order_by(StaffMember.display_name)
     )
-    return list(rows)
+    return list(rows.unique())
 
 
 def _calendar(member: StaffMember, overrides: list[AvailabilityException]) -> StaffCalendar:
@@ -131,6 +133,15 @@ def _holds(kind: AppointmentType) -> Any:
     return true()
 
 
+class _Minutes(dict[int, timedelta]):
+    """``timedelta(minutes=n)`` for each ``n`` asked for, made once: a board has a few buffer
+    lengths and thousands of bookings."""
+
+    def __missing__(self, n: int) -> timedelta:
+        self[n] = length = timedelta(minutes=n)
+        return length
+
+
 async def load_board(
     session: AsyncSession,
     kind: AppointmentType,
@@ -138,12 +149,15 @@ async def load_board(
     end: datetime,
     *,
     staff_id: UUID | None = None,
+    staff: Sequence[StaffMember] | None = None,
 ) -> Board:
     """The engine's inputs for ``kind`` between ``start`` and ``end`` (UTC), for one staff member
-    or (``staff_id`` None) everyone who takes the type."""
-    members = [m for m in await bookable_staff(session, kind) if staff_id is None or m.id == staff_id]
+    or (``staff_id`` None) everyone who takes the type. ``staff`` is ``bookable_staff(session, kind)``
+    when the caller has read it already (the booking page lists them), to save reading it twice."""
+    if staff is None:
+        staff = await bookable_staff(session, kind)
+    members = [m for m in staff if staff_id is None or m.id == staff_id]
     ids = [m.id for m in members]
-    taking = set(ids)
     wide_start, wide_end = start - _MARGIN, end + _MARGIN
     exceptions = list(
         await session.scalars(
@@ -162,15 +176,19 @@ async def load_board(
                 .order_by(Resource.name)
             )
         )
-    # Columns, not entities: a month of a busy team is thousands of rows, and building an ORM object
-    # for each cost more than the engine's whole search.
+    # Plain columns, and no id turned into a UUID per row: a month of a busy team is thousands of
+    # rows, and building an ORM object (or three UUIDs) for each cost more than the engine's search.
+    # The database says which member an appointment is with (their place in ``members``, none for
+    # someone else's appointment holding one of the resources) and whether it is of this type (the
+    # engine only compares a booking's type with the one searched for).
+    member = case(*((Appointment.staff_id == m.id, n) for n, m in enumerate(members))) if members else null()
     rows = (
         await session.execute(
             select(
-                Appointment.staff_id,
+                member,
                 Appointment.start_at,
                 Appointment.end_at,
-                Appointment.type_id,
+                Appointment.type_id == kind.id,
                 Appointment.seats_taken,
                 Appointment.resource_id,
                 AppointmentType.buffer_before_minutes,
@@ -188,27 +206,15 @@ async def load_board(
             )
         )
     ).all()
+    minutes = _Minutes()
     bookings, busy = [], []
-    for appointment in rows:
-        booking = Booking(
-            staff=appointment.staff_id,
-            start=appointment.start_at,
-            end=appointment.end_at,
-            buffer_before=timedelta(minutes=appointment.buffer_before_minutes),
-            buffer_after=timedelta(minutes=appointment.buffer_after_minutes),
-            type_key=appointment.type_id,
-            seats_taken=appointment.seats_taken,
-            resource=appointment.resource_id,
-        )
-        if appointment.staff_id in taking:
-            bookings.append(booking)
-        else:  # someone else's appointment holding one of the resources
-            busy.append(
-                ResourceBusy(
-                    appointment.resource_id,
-                    booking.start - booking.buffer_before,
-                    booking.end + booking.buffer_after,
-                )
+    for position, begins, ends, own, seats, resource, before, after in rows:
+        if position is None:  # someone else's appointment holding one of the resources
+            busy.append(ResourceBusy(resource, begins - minutes[before], ends + minutes[after]))
+        else:
+            key = kind.id if own else None
+            bookings.append(
+                Booking(ids[position], begins, ends, minutes[before], minutes[after], key, seats, resource)
             )
     return Board(
         rule=rule_for(kind),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from verso.domains.scheduling.slots._model import StaffCalendar
@@ -21,6 +22,8 @@ DAY = timedelta(days=1)
 
 def as_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; naive datetimes are refused because their zone would be a guess."""
+    if moment.tzinfo is UTC:  # what the database hands back: the engine converts thousands per search
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment} has no time zone")
     return moment.astimezone(UTC)
@@ -55,6 +58,15 @@ def _span(day: date, start: time, end: time, zone: ZoneInfo) -> Span:
     return wall_to_utc(day, start, zone), wall_to_utc(end_day, end, zone)
 
 
+@lru_cache(maxsize=4096)
+def _spans(day: date, walls: tuple[tuple[time, time], ...], zone: ZoneInfo) -> tuple[Span, ...]:
+    """The wall-clock ranges of ``day`` in UTC, earliest first, less any that vanish in a
+    spring-forward gap. Remembered: a team mostly shares its hours and zone, and each search (and
+    each booking page) asks again for the same days."""
+    spans = (_span(day, start, end, zone) for start, end in walls)
+    return tuple(sorted(span for span in spans if span[0] < span[1]))
+
+
 def open_ranges(calendar: StaffCalendar, day: date, holidays: frozenset[date]) -> tuple[Span, ...]:
     """The UTC ranges a staff member works on local date ``day``, earliest first.
 
@@ -67,8 +79,7 @@ def open_ranges(calendar: StaffCalendar, day: date, holidays: frozenset[date]) -
     if any(o.blocked for o in overrides):
         return ()
     if overrides:
-        walls = [(o.start, o.end) for o in overrides]
+        walls = tuple((o.start, o.end) for o in overrides)
     else:
-        walls = [(h.start, h.end) for h in calendar.hours if h.weekday == day.weekday()]
-    spans = (_span(day, start, end, calendar.zone) for start, end in walls)  # type: ignore[arg-type]
-    return tuple(sorted(span for span in spans if span[0] < span[1]))
+        walls = tuple((h.start, h.end) for h in calendar.hours if h.weekday == day.weekday())
+    return _spans(day, walls, calendar.zone)  # type: ignore[arg-type]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import get_args
 
-from verso.domains.scheduling.slots._assess import Board, Offer, assess, make_board
-from verso.domains.scheduling.slots._assign import assignment_key
+from verso.domains.scheduling.slots._assess import Board, Offer, assess, make_board, verdicts
+from verso.domains.scheduling.slots._assign import day_count, round_robin
 from verso.domains.scheduling.slots._clock import Span, as_utc, local_day, local_days, open_ranges
 from verso.domains.scheduling.slots._model import (
     AppointmentRule,
@@ -23,34 +24,49 @@ from verso.domains.scheduling.slots._refusals import RANK, Code, Refusal, refuse
 _NOBODY: Mapping[Hashable, datetime] = MappingProxyType({})
 
 
-def _grid(span: Span, rule: AppointmentRule) -> Iterator[datetime]:
-    """Starts from the beginning of an open range, ``step`` apart, while the appointment still fits."""
+@lru_cache(maxsize=4096)
+def _grid(span: Span, duration: timedelta, step: timedelta) -> tuple[datetime, ...]:
+    """Starts from the beginning of an open range, ``step`` apart, while the appointment still fits.
+    Remembered, like the ranges themselves: a team mostly shares them."""
+    starts = []
     start = span[0]
-    while start + rule.duration <= span[1]:
-        yield start
-        start += rule.step
+    while start + duration <= span[1]:
+        starts.append(start)
+        start += step
+    return tuple(starts)
 
 
 def _offers(board: Board, calendar: StaffCalendar, start: datetime, end: datetime) -> Iterator[Offer]:
     """What one staff member can take starting in [start, end): grid starts, plus any group session
-    of this type to join (those may sit off the grid)."""
-    rule = board.rule
-    first = max(start, board.now + rule.min_notice)
+    of this type to join (those may sit off the grid), asked about one local date at a time."""
+    rule, zone = board.rule, calendar.zone
+    first = max(start, board.now, board.now + rule.min_notice)  # the timing checks, for every start
     last = min(end, board.now + rule.window)
     if first > last:
         return
-    days = local_days(first, last, calendar.zone)
-    ranges = {day: open_ranges(calendar, day, board.holidays) for day in days}
-    starts = {t for spans in ranges.values() for span in spans for t in _grid(span, rule)}
+    agenda = board.agenda(calendar.key)
+    sessions: dict[date, set[datetime]] = {}
     if rule.seats > 1:
-        held = board.agenda(calendar.key).held
-        starts.update(h.start for h in held if h.booking.type_key == rule.type_key)
-    for moment in sorted(t for t in starts if first <= t <= last and t < end):
-        day = local_day(moment, calendar.zone)  # outside ``ranges`` only if clocks go back over midnight
-        spans = ranges[day] if day in ranges else open_ranges(calendar, day, board.holidays)
-        result = assess(board, calendar, moment, spans)
-        if isinstance(result, Offer):
-            yield result
+        for held in agenda.held:
+            if held.booking.type_key == rule.type_key and first <= held.start <= last and held.start < end:
+                sessions.setdefault(local_day(held.start, zone), set()).add(held.start)
+    days = list(local_days(first, last, zone))
+    days += sorted(sessions.keys() - set(days))  # only as clocks go back over midnight
+    for day in days:
+        spans = open_ranges(calendar, day, board.holidays)
+        # A grid start lies on the local date of the range it comes from.
+        moments: Sequence[datetime] = ()
+        if len(spans) == 1:
+            moments = _grid(spans[0], rule.duration, rule.step)
+        elif spans:
+            moments = sorted({t for span in spans for t in _grid(span, rule.duration, rule.step)})
+        if day in sessions:  # those are within the search already
+            moments = sorted(sessions[day].union(moments))
+        if moments and (moments[0] < first or moments[-1] > last or moments[-1] >= end):
+            moments = [t for t in moments if first <= t <= last and t < end]
+        for result in verdicts(board, calendar, agenda, moments, spans):
+            if type(result) is Offer:
+                yield result
 
 
 def free_slots(
@@ -77,16 +93,24 @@ def free_slots(
     board = make_board(
         rule, bookings, now=now, holidays=holidays, resources=resources, resource_busy=resource_busy
     )
-    by_time: dict[tuple[datetime, datetime], list[Offer]] = {}
-    for calendar in calendars:
+    by_time: dict[datetime, list[Offer]] = {}
+    # Asked in round-robin order, so each start's offers come already in that order.
+    for calendar in round_robin(calendars, last_assigned):
         for offer in _offers(board, calendar, as_utc(start), as_utc(end)):
-            by_time.setdefault((offer.start, offer.end), []).append(offer)
-    first = assignment_key(calendars, board, policy, last_assigned)
+            if offer.start in by_time:
+                by_time[offer.start].append(offer)
+            else:
+                by_time[offer.start] = [offer]
+    busy = day_count(calendars, board) if policy == "least_busy" else None
     slots = []
-    for (slot_start, slot_end), offers in sorted(by_time.items()):
-        ordered = sorted(offers, key=first)
-        staff = tuple(offer.staff for offer in ordered)
-        slots.append(Slot(slot_start, slot_end, staff, ordered[0].seats_left, ordered[0].resource))
+    for moment in sorted(by_time):
+        offers = by_time[moment]
+        if busy is not None and len(offers) > 1:
+            offers.sort(key=busy)  # stable: equally busy staff keep their round-robin order
+        first = offers[0]
+        slots.append(
+            Slot(moment, first.end, tuple(offer.staff for offer in offers), first.seats_left, first.resource)
+        )
     return slots
 
 

@@ -8,14 +8,17 @@ and dates are that zone's dates, so "Tuesday" is the customer's Tuesday wherever
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.exceptions import NotFoundException
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +87,18 @@ async def booking_for(session: AsyncSession, token: str) -> Attendee:
 
 def business_zone() -> str:
     return business_cache.current().timezone
+
+
+@cache
+def _zone_menu() -> str:
+    return "".join(f'<option value="{escape(name)}">{escape(name)}</option>' for name in clock.zone_choices())
+
+
+def zone_options(zone: str) -> Markup:
+    """The ``<option>``s of the time-zone select, every zone, with ``zone`` selected. The ~600 are
+    escaped and joined once per process instead of in the template on every full booking page."""
+    plain = f'<option value="{escape(zone)}">'
+    return Markup(_zone_menu().replace(plain, plain[:-1] + " selected>", 1))  # noqa: S704 (escaped above)
 
 
 def customer_zone(request: Request[Any, Any, Any], raw: Any = None) -> tuple[str, bool]:
@@ -171,6 +186,7 @@ class DayView:
 async def _free_times(
     session: AsyncSession,
     kind: AppointmentType,
+    staff: Sequence[StaffMember] | None,
     staff_id: UUID | None,
     first: date,
     last: date,
@@ -180,7 +196,7 @@ async def _free_times(
 ) -> dict[date, list[TimeChoice]]:
     """Free times from ``first`` to ``last`` (the customer's dates), by date."""
     start, end = utc_range(first, last, zone)
-    board = await load_board(session, kind, start, end, staff_id=staff_id)
+    board = await load_board(session, kind, start, end, staff_id=staff_id, staff=staff)
     if moving is not None and moving.appointment.capacity == 1:
         # A one-to-one booking being moved does not stand in its own way.
         own: Appointment = moving.appointment
@@ -206,24 +222,25 @@ async def day_view(
     zone: str,
     now: datetime,
     moving: Attendee | None = None,
+    staff: Sequence[StaffMember] | None = None,
 ) -> DayView:
     """The day asked for (default: the first with free times, else today) in ``zone``, kept within
     the booking window; a day with no times lists the next few that have some, looking up to two
-    weeks ahead."""
+    weeks ahead. ``staff`` is the type's bookable staff when the caller has read them already."""
     tz = ZoneInfo(zone)
     today = now.astimezone(tz).date()
     last = today + timedelta(days=kind.booking_window_days)
     horizon = timedelta(days=LOOK_AHEAD_DAYS)
     if day is None:
-        found = await _free_times(session, kind, staff_id, today, today + horizon, tz, now, moving)
+        found = await _free_times(session, kind, staff, staff_id, today, today + horizon, tz, now, moving)
         day = min(found, default=today)
         later: dict[date, list[TimeChoice]] = {}
     else:
         day = min(max(day, today), last)
-        found = await _free_times(session, kind, staff_id, day, day, tz, now, moving)
+        found = await _free_times(session, kind, staff, staff_id, day, day, tz, now, moving)
         later = {}
         if not found.get(day):
             first = day + timedelta(days=1)
-            later = await _free_times(session, kind, staff_id, first, day + horizon, tz, now, moving)
+            later = await _free_times(session, kind, staff, staff_id, first, day + horizon, tz, now, moving)
     ahead = [(d, day_label(d), len(later[d])) for d in sorted(later)[:SUGGESTED_DAYS]]
     return DayView(day, day_label(day), today, last, found.get(day, []), ahead)

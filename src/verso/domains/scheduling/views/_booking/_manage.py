@@ -40,6 +40,7 @@ from verso.domains.scheduling.views._booking._common import (
     parse_day,
     parse_start,
     start_param,
+    zone_options,
 )
 from verso.domains.scheduling.views._booking._details import pay_for
 from verso.lib import clock
@@ -206,7 +207,7 @@ async def _reschedule_page(
         "policy": policy_view(attendee, now=now),
         "view": view,
         "zone": zone,
-        "zones": clock.zone_choices(),
+        "zone_options": zone_options(zone),
         "business_zone": business_zone(),
         "chosen": start_param(chosen) if chosen else "",
         "chosen_when": local_time(chosen, zone) if chosen else "",

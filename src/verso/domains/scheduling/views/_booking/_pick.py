@@ -26,6 +26,7 @@ from verso.domains.scheduling.views._booking._common import (
     day_label,
     day_view,
     parse_day,
+    zone_options,
 )
 from verso.domains.scheduling.views._booking._forms import TIMES_OF_DAY, parse_waitlist
 from verso.lib import clock
@@ -60,7 +61,13 @@ async def type_page(
     staff_id = chosen.id if chosen else None
     zone, guessed = customer_zone(request, params.get("tz"))
     view = await day_view(
-        db_session, kind, staff_id=staff_id, day=parse_day(params.get("date")), zone=zone, now=clock.utcnow()
+        db_session,
+        kind,
+        staff_id=staff_id,
+        day=parse_day(params.get("date")),
+        zone=zone,
+        now=clock.utcnow(),
+        staff=staff,
     )
     user = request.scope.get("user")
     context = {
@@ -70,7 +77,7 @@ async def type_page(
         "staff_id": staff_id,
         "zone": zone,
         "guessed_zone": guessed,
-        "zones": clock.zone_choices(),
+        "zone_options": zone_options(zone),
         "business_zone": business_zone(),
         "view": view,
         "times_of_day": TIMES_OF_DAY,
