@@ -114,3 +114,24 @@ async def test_a_session_needs_a_room_that_seats_everyone(db_session) -> None:
     assert (
         await book(db_session, projector, TEN.replace(hour=13), booker(2), now=NOW)
     ).appointment.resource_id
+
+
+async def test_the_shared_board_is_read_again_after_any_change(db_session, session_maker) -> None:
+    """What the booking pages show is kept per scheduling version: reused while nothing changed,
+    read again once another session (another process, say) commits a booking."""
+    from datetime import timedelta
+
+    from verso.domains.scheduling.models import AppointmentType
+    from verso.domains.scheduling.services import shared_board
+
+    staff = await make_staff(db_session)
+    kind = await make_type(db_session, [staff])
+    day = (TEN.replace(hour=0), TEN.replace(hour=0) + timedelta(days=1))
+    first = await shared_board(db_session, kind, *day)
+    assert await shared_board(db_session, kind, *day) is first and first.bookings == ()
+    await db_session.commit()
+    async with session_maker() as other:
+        await book(other, await other.get(AppointmentType, kind.id), TEN, booker(), now=NOW)
+        await other.commit()
+    fresh = await shared_board(db_session, kind, *day)
+    assert fresh is not first and len(fresh.bookings) == 1

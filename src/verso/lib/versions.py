@@ -18,7 +18,7 @@ from sqlalchemy import Column, Integer, Table, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from verso.lib.db import read_scalar
+from verso.lib.db import dialect_name, read_scalar
 
 
 class ChangeCounter:
@@ -51,6 +51,14 @@ class ChangeCounter:
     async def current(self) -> int:
         """The committed number, read fresh (a few microseconds on SQLite)."""
         return await read_scalar(self._sql) or 0
+
+    async def read(self, session: AsyncSession) -> int:
+        """:meth:`current` for a request holding ``session``: on PostgreSQL through the session's own
+        connection (a second pooled connection per read, taken while the session holds one, starves
+        the pool under load; READ COMMITTED sees what is committed when the statement starts)."""
+        if dialect_name(session) == "postgresql":
+            return (await session.execute(self.select)).scalar() or 0
+        return await self.current()
 
     def _upsert(self, dialect: str) -> Any:
         """``INSERT (1, 1) ... ON CONFLICT DO UPDATE version + 1``: one statement, so two processes

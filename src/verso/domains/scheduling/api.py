@@ -60,10 +60,10 @@ from verso.domains.scheduling.services import (
     confirm_booking,
     load_appointment,
     load_attendee,
-    load_board,
     may_pay_later,
     move_appointment,
     set_status,
+    shared_board,
 )
 from verso.domains.scheduling.services._calendar import bookable_types, save_notes
 from verso.domains.scheduling.slots import utc_range
@@ -241,7 +241,7 @@ async def list_slots(
     if kind is None:
         raise NotFoundException("No appointment type has this slug or id.")
     start, end = utc_range(first, last, zone)
-    board = await load_board(db_session, kind, start, end, staff_id=staff)
+    board = await shared_board(db_session, kind, start, end, staff_id=staff)
     if staff is not None and not board.calendars:
         raise _invalid([("staff", "This staff member does not take this appointment type.")])
     return SlotList(

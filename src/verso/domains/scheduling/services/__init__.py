@@ -7,6 +7,7 @@ from verso.domains.scheduling.services._availability import (
     bookable_staff,
     load_board,
     rule_for,
+    shared_board,
 )
 from verso.domains.scheduling.services._booking import Booker, BookingError, book
 from verso.domains.scheduling.services._changes import (
@@ -127,5 +128,6 @@ __all__ = [
     "send_reminders",
     "set_status",
     "settle_payments",
+    "shared_board",
     "start_online_payment",
 ]

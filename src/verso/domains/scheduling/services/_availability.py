@@ -21,6 +21,7 @@ from verso.domains.scheduling.models import (
     AvailabilityException,
     Resource,
     StaffMember,
+    schedule_version,
     type_staff,
 )
 from verso.domains.scheduling.slots import (
@@ -35,6 +36,7 @@ from verso.domains.scheduling.slots import (
     free_slots,
     why_not,
 )
+from verso.lib.caches import VersionedLRU
 
 HOLDING = ("scheduled", "confirmed", "in_progress", "completed")  # statuses that keep their time
 _MARGIN = timedelta(days=1)
@@ -121,6 +123,33 @@ def _calendar(member: StaffMember, overrides: list[AvailabilityException]) -> St
             if o.staff_id == member.id
         ),
     )
+
+
+_boards: VersionedLRU[tuple[Any, ...], Board] = VersionedLRU(max_entries=256)
+
+
+async def shared_board(
+    session: AsyncSession,
+    kind: AppointmentType,
+    start: datetime,
+    end: datetime,
+    *,
+    staff_id: UUID | None = None,
+    staff: Sequence[StaffMember] | None = None,
+) -> Board:
+    """:func:`load_board` for what only shows free times (the booking pages, the API's slots): kept
+    while the scheduling version is unchanged, so any booking or set-up change, in any process, is
+    read on the next call. Never for a decision under the booking locks (:func:`load_board` there),
+    and not in a session with changes of its own not yet committed."""
+    if schedule_version.is_changed(session):
+        return await load_board(session, kind, start, end, staff_id=staff_id, staff=staff)
+    version = await schedule_version.read(session)
+    key = (kind.id, start, end, staff_id)
+    board = _boards.get(key, version)
+    if board is None:
+        board = await load_board(session, kind, start, end, staff_id=staff_id, staff=staff)
+        _boards.put(key, version, board)
+    return board
 
 
 SEATED_KINDS = ("room", "vehicle")  # a resource whose capacity counts people

@@ -55,14 +55,9 @@ async def per_version(session: AsyncSession, key: str, build: Callable[[Reader],
 
     if _catalogue.is_changed(session):
         return await build(through_session)
-    if dialect_name(session) == "postgresql":
-        # Through the request's own connection: a second pooled connection per read, taken while the
-        # session holds one, starves the pool under load (every request holding one, waiting for
-        # another). READ COMMITTED: each statement sees what is committed when it starts.
-        version = (await session.execute(_catalogue.select)).scalar() or 0
-        read: Reader = through_session
-    else:
-        version, read = await current_version(), read_rows
+    version = await _catalogue.read(session)
+    # On PostgreSQL through the request's own connection, as the version (see ChangeCounter.read).
+    read: Reader = through_session if dialect_name(session) == "postgresql" else read_rows
     found = _set_up.get(key, version)
     if found is None:
         found = await build(read)

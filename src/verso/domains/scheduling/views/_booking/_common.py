@@ -33,9 +33,9 @@ from verso.domains.scheduling.models import (
 from verso.domains.scheduling.services import (
     bookable_staff,
     load_attendee,
-    load_board,
     local_time,
     read_manage_token,
+    shared_board,
 )
 from verso.domains.scheduling.slots import utc_range
 from verso.lib import clock
@@ -196,7 +196,7 @@ async def _free_times(
 ) -> dict[date, list[TimeChoice]]:
     """Free times from ``first`` to ``last`` (the customer's dates), by date."""
     start, end = utc_range(first, last, zone)
-    board = await load_board(session, kind, start, end, staff_id=staff_id, staff=staff)
+    board = await shared_board(session, kind, start, end, staff_id=staff_id, staff=staff)
     if moving is not None and moving.appointment.capacity == 1:
         # A one-to-one booking being moved does not stand in its own way.
         own: Appointment = moving.appointment

@@ -24,10 +24,10 @@ from verso.domains.scheduling.services import (
     deposit_due,
     finish_booking,
     load_attendee,
-    load_board,
     manage_token,
     payment_choices,
     policy_terms,
+    shared_board,
     start_online_payment,
 )
 from verso.domains.scheduling.views._booking._common import (
@@ -109,7 +109,7 @@ async def details_form(request: Request[Any, Any, Any], db_session: DbSession, s
     user = request.scope.get("user")
     form = FormState(values={"name": user.display_name, "email": user.email} if user else {})
     length = timedelta(minutes=kind.duration_minutes)
-    board = await load_board(db_session, kind, start - length, start + 2 * length, staff_id=staff[0])
+    board = await shared_board(db_session, kind, start - length, start + 2 * length, staff_id=staff[0])
     refusal = board.refusal(start, staff[0], clock.utcnow())  # say so now, not after they typed
     return await _page(
         request,
