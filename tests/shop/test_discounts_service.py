@@ -92,6 +92,29 @@ async def test_uses_count_by_customer_and_by_email(db_session) -> None:
     assert await discount_uses(db_session, customer_id=None, email="new@example.com") == {}
 
 
+async def test_a_buyers_own_limit_is_checked_when_the_use_is_taken(db_session, session_maker) -> None:
+    """Two checkouts of one buyer priced before either placed (both saw no use yet): the second
+    placement, in its own transaction, is refused, counting guest and account uses alike."""
+    discount = await _discount(db_session, "Once", code="ONCE", per_customer_limit=1)
+    await db_session.commit()
+
+    async def use(email: str) -> bool:
+        async with session_maker() as session:
+            taken = await record_discount_use(
+                session, discount_id=discount.id, order_id=uuid4(), customer_id=None, email=email, amount=10
+            )
+            await (session.commit() if taken else session.rollback())
+            return taken
+
+    assert [await use("ann@example.com"), await use("ANN@example.com "), await use("bob@example.com")] == [
+        True,
+        False,
+        True,
+    ]
+    await db_session.refresh(discount)
+    assert discount.uses == 2  # the refused use was rolled back with its transaction
+
+
 async def test_record_refuses_past_the_limit_and_release_gives_uses_back(db_session) -> None:
     discount = await _discount(db_session, "Two", code="TWO", maximum_uses=2)
     orders = [uuid4() for _ in range(3)]

@@ -180,8 +180,9 @@ async def place_order(
             email=placement.email,
             amount=applied.amount,
         ):
+            label = applied.discount.label
             raise CheckoutError(
-                f"The code {applied.discount.label} has just reached its usage limit.", "codes"
+                f"The code {label} has just reached its usage limit, or you have used it already.", "codes"
             )
     for redemption in totals.gift_cards:
         if not await redeem_gift_card(

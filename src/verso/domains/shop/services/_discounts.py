@@ -343,10 +343,13 @@ async def record_discount_use(
     email: str,
     amount: int,
 ) -> bool:
-    """Count one use of a discount for an order; False when its usage limit was reached meanwhile.
+    """Count one use of a discount for an order; False when its usage limit, or this buyer's, was
+    reached meanwhile (the caller rolls back, which also returns the use taken here).
 
     One conditional UPDATE takes the use (a concurrent buyer waits for the row, then sees the new
-    count), and the usage row is written only when it succeeded: never check-then-write. The caller
+    count), and the usage row is written only when it succeeded: never check-then-write. The same
+    row lock serialises every use of this discount, so the buyer's own uses, counted after it, are
+    exact: two orders of one buyer racing for a once-per-customer code get it once. The caller
     commits (or rolls back) promptly: until then its transaction holds the row (the SQLite write lock)."""
     taken = await session.execute(
         update(Discount)
@@ -355,11 +358,20 @@ async def record_discount_use(
             or_(Discount.maximum_uses.is_(None), Discount.uses < Discount.maximum_uses),
         )
         .values(uses=Discount.uses + 1)
-        .returning(Discount.id)
+        .returning(Discount.per_customer_limit)
         .execution_options(synchronize_session="fetch")
     )
-    if taken.first() is None:
+    row = taken.first()
+    if row is None:
         return False
+    if row.per_customer_limit is not None:
+        used = await session.scalar(
+            select(func.count()).where(
+                DiscountUsage.discount_id == discount_id, _usage_owner(customer_id, email)
+            )
+        )
+        if (used or 0) >= row.per_customer_limit:
+            return False
     session.add(
         DiscountUsage(
             discount_id=discount_id,
