@@ -3,7 +3,9 @@
 1. Completed checkouts per second (budget: 100 on one worker with SQLite). Each virtual customer
    is a fresh browser: it adds a product to its cart, fills contact, address and shipping, and pays
    with the offline provider (pay on pickup), which places the order: six requests and one order
-   per checkout. ``--customers`` of them run at once for ``--duration`` seconds.
+   per checkout. ``--customers`` of them run at once for ``--duration`` seconds. The server's CPU
+   time per completed checkout (from /proc, the whole process tree) is reported too: on a shared,
+   noisy machine it moves far less than the rate.
 2. No overselling: 50 buyers fill carts with the last 10 units, then all pay at the same moment;
    exactly 10 orders must be placed and the stock must end at 0. On SQLite, and on PostgreSQL with
    ``--postgres URL`` (a database named ``verso_bench_<random>`` is created there and dropped).
@@ -134,6 +136,21 @@ async def race(base: str, product: str, rate: str, buyers: int = 50) -> int:
     return sum(results)
 
 
+def tree_cpu_seconds(pgid: int) -> float:
+    """User plus system CPU time of every process in the process group (the Granian tree)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def stock_left(env: dict[str, str], product: str) -> int:
     code = (
         "import asyncio, uuid\nfrom verso.domains.shop.models import Product\n"
@@ -168,13 +185,16 @@ def run_engine(label: str, database_url: str | None, args: argparse.Namespace) -
         rate, product = prepare(data_dir, env, stock=1_000_000)
         proc, base, env = serve(data_dir, extra)
         try:
+            cpu_before = tree_cpu_seconds(proc.pid)
             done, failed, seconds = asyncio.run(
                 throughput(base, product, rate, args.customers, args.duration)
             )
-            rate_per_s = done / seconds
+            cpu = tree_cpu_seconds(proc.pid) - cpu_before
             lines.append(
                 f"| {label}: completed checkouts ({args.customers} customers, 6 requests each) | "
-                f"{rate_per_s:,.0f} checkouts/s ({done} in {seconds:.1f} s, {failed} failed) |"
+                f"{done / seconds:,.1f} checkouts/s ({done} in {seconds:.1f} s, {failed} failed); "
+                f"server CPU {cpu / max(done, 1) * 1000:.0f} ms per checkout, "
+                f"{cpu / seconds:.0%} of a core |"
             )
             print(lines[-1], flush=True)
             rate, _ = python(SETUP.format(slug=PRODUCT, stock=10), env).split()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.orders.models import CheckoutDraft, Order, SavedAddress
@@ -86,12 +86,16 @@ class CheckoutState:
         return STEPS.index(step) < STEPS.index(self.step)
 
 
+_DRAFT = select(CheckoutDraft).where(CheckoutDraft.cart_id == bindparam("cart_id"))
+
+
 async def _draft(session: AsyncSession, cart: Cart) -> CheckoutDraft:
-    draft = await session.scalar(select(CheckoutDraft).where(CheckoutDraft.cart_id == cart.id))
+    """The cart's draft; a new one is only added to the session and written with the step's answer
+    when the step commits, so on SQLite the write lock is held for one statement, not the step."""
+    draft = await session.scalar(_DRAFT, {"cart_id": cart.id})
     if draft is None:
         draft = CheckoutDraft(cart_id=cart.id)
         session.add(draft)
-        await session.flush()
     return draft
 
 
@@ -110,20 +114,21 @@ async def load_checkout(
     if cart is None:
         return None
     draft = await _draft(session, cart)
-    view = await view_cart(session, cart)
-    email = customer_email or draft.email
-    priced = await price_cart(
-        session,
-        view,
-        customer_id=owner.customer_id,
-        email=email,
-        address=draft.shipping_address,
-        shipping_rate_id=draft.shipping_rate_id,
-        discount_codes=list(cart.discount_codes or []),
-        gift_card_codes=list(cart.gift_card_codes or []),
-    )
-    providers = (await payment_providers(session)).available()
-    addresses = await saved_addresses(session, owner.customer_id) if owner.customer_id else []
+    with session.no_autoflush:  # a new draft waits for the commit: these are all reads
+        view = await view_cart(session, cart, images=False)
+        email = customer_email or draft.email
+        priced = await price_cart(
+            session,
+            view,
+            customer_id=owner.customer_id,
+            email=email,
+            address=draft.shipping_address,
+            shipping_rate_id=draft.shipping_rate_id,
+            discount_codes=list(cart.discount_codes or []),
+            gift_card_codes=list(cart.gift_card_codes or []),
+        )
+        providers = (await payment_providers(session)).available()
+        addresses = await saved_addresses(session, owner.customer_id) if owner.customer_id else []
     return CheckoutState(owner, cart, draft, priced, providers, addresses, customer_email)
 
 
@@ -265,10 +270,11 @@ async def pay(
     await _drop_previous_attempt(session, draft)
     try:
         order = await place_order(session, state.priced, placement, now=clock.utcnow())
-        draft.pending_order_id = order.id
         if order.amount_due == 0:
             await mark_paid(session, order, how="gift card", cart_id=cart_id)
-        elif not card:
+        elif card:
+            draft.pending_order_id = order.id  # the webhook empties this cart; paying again releases it
+        else:
             await _pay_offline(session, order, provider_key, cart_id, providers)
         await session.commit()
     except CheckoutError:

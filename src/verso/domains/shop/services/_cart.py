@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -148,22 +148,29 @@ class CartView:
 
 
 # ---- finding carts --------------------------------------------------------------------------
+# Built once, not per call: every checkout step starts here.
+_CART_OF_CUSTOMER = select(Cart).where(Cart.customer_id == bindparam("owner")).options(joinedload(Cart.items))
+_CART_OF_TOKEN = select(Cart).where(Cart.token_hash == bindparam("owner")).options(joinedload(Cart.items))
+
+
 async def find_cart(session: AsyncSession, owner: CartOwner) -> Cart | None:
     """The owner's cart with its items, or None. A customer's own cart wins over a guest token.
     One query (the items joined), since every checkout step starts here."""
     if owner.customer_id is not None:
-        where = Cart.customer_id == owner.customer_id
+        stmt, value = _CART_OF_CUSTOMER, owner.customer_id
     elif owner.token:
-        where = Cart.token_hash == token_hash(owner.token)
+        stmt, value = _CART_OF_TOKEN, token_hash(owner.token)
     else:
         return None
-    found = await session.scalars(select(Cart).where(where).options(joinedload(Cart.items)))
+    found = await session.scalars(stmt, {"owner": value})
     return found.unique().first()
 
 
 async def ensure_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart, str | None]:
     """The owner's cart, created if need be; the second value is a new guest token to set in the
-    cookie (None when the cookie already holds the right one or the owner is a customer)."""
+    cookie (None when the cookie already holds the right one or the owner is a customer). A new
+    cart is only added to the session: it is written with its first line, so on SQLite the write
+    lock is not held while the line's product is read."""
     cart = await find_cart(session, owner)
     if cart is not None:
         return cart, None
@@ -175,7 +182,6 @@ async def ensure_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart, st
         cart = Cart(token_hash=token_hash(token), discount_codes=[], gift_card_codes=[])
     cart.items = []
     session.add(cart)
-    await session.flush()
     return cart, token
 
 
@@ -277,7 +283,15 @@ class _Loaded:
     has_variants: set[UUID]
 
 
-async def _load(session: AsyncSession, items: list[CartItem]) -> _Loaded:
+_HAS_VARIANTS = (
+    exists()
+    .where(ProductVariant.product_id == Product.id, ProductVariant.is_active.is_(True))
+    .label("has_variants")
+)
+
+
+async def _load(session: AsyncSession, items: list[CartItem], *, images: bool = True) -> _Loaded:
+    """What pricing ``items`` needs, in as few queries as possible; ``images`` only for pages."""
     bundle_ids = {i.bundle_id for i in items if i.bundle_id}
     bundles = (
         {
@@ -297,9 +311,9 @@ async def _load(session: AsyncSession, items: list[CartItem]) -> _Loaded:
     variant_ids = {i.variant_id for i in items if i.variant_id} | {
         bi.variant_id for b in bundles.values() for bi in b.items if bi.variant_id
     }
-    products = {
-        p.id: p for p in (await session.scalars(select(Product).where(Product.id.in_(product_ids)))).all()
-    }
+    rows = (await session.execute(select(Product, _HAS_VARIANTS).where(Product.id.in_(product_ids)))).all()
+    products = {product.id: product for product, _ in rows}
+    with_variants = {product.id for product, has_variants in rows if has_variants}
     variants = (
         {
             v.id: v
@@ -310,17 +324,8 @@ async def _load(session: AsyncSession, items: list[CartItem]) -> _Loaded:
         if variant_ids
         else {}
     )
-    with_variants = set(
-        (
-            await session.scalars(
-                select(ProductVariant.product_id)
-                .where(ProductVariant.product_id.in_(product_ids), ProductVariant.is_active.is_(True))
-                .distinct()
-            )
-        ).all()
-    )
-    images = await ProductService(session=session).primary_images(list(product_ids))
-    return _Loaded(products, variants, bundles, images, with_variants)
+    found = await ProductService(session=session).primary_images(list(product_ids)) if images else {}
+    return _Loaded(products, variants, bundles, found, with_variants)
 
 
 def _product_line(item: CartItem, loaded: _Loaded) -> CartLineView | None:
@@ -385,16 +390,16 @@ def _bundle_line(item: CartItem, loaded: _Loaded) -> CartLineView | None:
     return view
 
 
-async def view_cart(session: AsyncSession, cart: Cart | None) -> CartView:
+async def view_cart(session: AsyncSession, cart: Cart | None, *, images: bool = True) -> CartView:
     """The cart as it stands today: current prices, stock and problems. Lines whose product or
-    bundle was deleted are left out."""
+    bundle was deleted are left out. Checkout, which shows no pictures, passes ``images=False``."""
     if cart is None or not cart.items:
         return CartView(cart)
-    return CartView(cart, await _views(session, list(cart.items)))
+    return CartView(cart, await _views(session, list(cart.items), images=images))
 
 
-async def _views(session: AsyncSession, items: list[CartItem]) -> list[CartLineView]:
-    loaded = await _load(session, items)
+async def _views(session: AsyncSession, items: list[CartItem], *, images: bool = True) -> list[CartLineView]:
+    loaded = await _load(session, items, images=images)
     views = (_bundle_line(i, loaded) if i.bundle_id else _product_line(i, loaded) for i in items)
     return [view for view in views if view is not None]
 
@@ -435,7 +440,8 @@ async def add_to_cart(session: AsyncSession, cart: Cart, request: AddRequest) ->
         quantity=0,
         details={},
     )
-    loaded = await _load(session, [probe])
+    with session.no_autoflush:  # a new cart is written with this line, after the reads
+        loaded = await _load(session, [probe], images=False)
     view = _bundle_line(probe, loaded) if probe.bundle_id else _product_line(probe, loaded)
     if view is None:
         raise CartError("That item is not for sale.")
@@ -487,7 +493,7 @@ async def set_quantity(session: AsyncSession, cart: Cart, item_id: UUID, quantit
     item = _item(cart, item_id)
     if quantity <= 0:
         return await remove_line(session, cart, item_id)
-    view = await _views(session, [item])
+    view = await _views(session, [item], images=False)
     if not view:
         raise CartError("That item is not for sale any more.")
     clamped, notice = _clamp(view[0], quantity)
