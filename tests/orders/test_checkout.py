@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from tests.factories import post_form
 from tests.orders.helpers import ADDRESS, add_to_cart, fill_checkout, make_code, make_france_shipping
 from tests.shop.helpers import make_product
-from verso.domains.orders.models import Order, OrderEvent, StockHold
+from verso.domains.orders.models import CheckoutDraft, Order, OrderEvent, StockHold
 from verso.domains.shop.models import CartItem, Discount, Product
 from verso.lib.email import OutboxEmail
 
@@ -44,6 +44,8 @@ async def test_a_guest_checks_out_and_pays_on_pickup(client, admin, db_session) 
     assert {h.state for h in holds} == {"committed"}  # offline: kept until staff cancel
     assert (await db_session.scalar(select(Discount.uses))) == 1
     assert (await db_session.scalar(select(func.count()).select_from(CartItem))) == 0
+    # An offline order is final: the draft keeps no order waiting for a card payment to release.
+    assert (await db_session.scalar(select(CheckoutDraft.pending_order_id))) is None
     mail = await db_session.scalar(select(OutboxEmail))
     assert mail.to_address == "ann@example.com" and "how to pay" in mail.subject
     confirmation = await client.get(location)
