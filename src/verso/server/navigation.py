@@ -6,6 +6,7 @@ when its module is enabled. Later modules add entries without touching any wirin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,29 @@ def collect(app: Any) -> None:
                 _Registered(entry, path, handler.opt.get("permission", ""), handler.opt.get("module"))
             )
     _entries.sort(key=lambda r: (r.entry.order, r.entry.label))
+
+
+class LazyNav:
+    """The sidebar for one request, built on first use: every page's context carries it, but only
+    the staff layout shows it, and building it checks every entry's permission (public pages, the
+    storefront's hot path, never pay for that)."""
+
+    __slots__ = ("_args", "_groups")
+
+    def __init__(self, path: str, user: Any, enabled_modules: frozenset[str]) -> None:
+        self._args = (path, user, enabled_modules)
+        self._groups: list[NavGroup] | None = None
+
+    def groups(self) -> list[NavGroup]:
+        if self._groups is None:
+            self._groups = for_request(*self._args)
+        return self._groups
+
+    def __iter__(self) -> Iterator[NavGroup]:
+        return iter(self.groups())
+
+    def __bool__(self) -> bool:
+        return bool(self.groups())
 
 
 def for_request(path: str, user: Any, enabled_modules: frozenset[str]) -> list[NavGroup]:

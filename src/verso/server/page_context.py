@@ -26,6 +26,6 @@ def page_context(request: Request) -> dict[str, Any]:
         "business": business,
         "flashes": flashes,
         "is_htmx": is_htmx(request),
-        "admin_nav": navigation.for_request(request.url.path, user, business.enabled_modules),
+        "admin_nav": navigation.LazyNav(request.url.path, user, business.enabled_modules),
         "visitor": visitor_data(request),
     }
