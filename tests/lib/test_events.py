@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from verso.lib.audit import Actor, audit
@@ -67,3 +69,30 @@ def test_register_is_idempotent() -> None:
 
     local.register([handler, handler])
     assert len(local._listeners["a"]) == 1
+
+
+async def test_draining_waits_for_a_delivery_on_another_loop() -> None:
+    """A test client serves the app on a loop of its own: draining from the test's loop waits for
+    that loop's deliveries instead of failing to gather them."""
+    import threading
+
+    delivered = threading.Event()
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+
+    async def deliver() -> None:
+        await asyncio.sleep(0.1)
+        delivered.set()
+
+    async def start() -> None:
+        task = asyncio.get_running_loop().create_task(deliver())
+        bus._tasks.add(task)
+        task.add_done_callback(bus._tasks.discard)
+
+    asyncio.run_coroutine_threadsafe(start(), other).result()
+    await bus.drain()
+    assert delivered.is_set() and not bus._tasks
+    other.call_soon_threadsafe(other.stop)
+    thread.join()
+    other.close()

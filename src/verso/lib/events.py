@@ -68,10 +68,22 @@ class EventBus:
         except Exception:
             log.exception("event listener failed", extra={"event": name, "listener": handler.__qualname__})
 
-    async def drain(self) -> None:
-        """Wait for deliveries in flight (shutdown and tests)."""
+    async def drain(self, *, patience: float = 5.0) -> None:
+        """Wait for deliveries in flight (shutdown and tests). A delivery running on another event
+        loop (a test client serves the app on a loop of its own) cannot be awaited from this one: it
+        is polled for up to ``patience`` seconds, and forgotten if its loop has closed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            mine = [task for task in self._tasks if task.get_loop() is loop]
+            if mine:
+                await asyncio.gather(*mine, return_exceptions=True)
+                continue
+            for task in [t for t in self._tasks if t.get_loop().is_closed()]:
+                self._tasks.discard(task)
+            if not self._tasks or loop.time() > deadline:
+                return
+            await asyncio.sleep(0.01)
 
 
 bus = EventBus()
