@@ -122,14 +122,10 @@ def _local_year(now: datetime) -> int:
     return now.astimezone(ZoneInfo(business_cache.current().timezone)).year
 
 
-async def place_order(
-    session: AsyncSession, priced: PricedCart, placement: Placement, *, now: datetime
-) -> Order:
-    """Write the order and take what it needs; raise :class:`CheckoutError` when something ran out
-    meanwhile (the caller rolls back)."""
-    totals, settings = priced.totals, priced.settings
-    card = placement.provider in CARD_PROVIDERS and totals.amount_due > 0
-    order = Order(
+async def _pending_order(session: AsyncSession, placement: Placement, now: datetime, **figures: Any) -> Order:
+    """A new pending order for ``placement`` with the next number of the year; ``figures`` are the
+    money and payment columns the caller worked out."""
+    return Order(
         number=await next_number(session, _local_year(now)),
         customer_id=placement.customer_id,
         email=placement.email,
@@ -137,6 +133,22 @@ async def place_order(
         phone=placement.phone,
         status="pending",
         fulfilment_status="unfulfilled",
+        customer_note=placement.note,
+        **figures,
+    )
+
+
+async def place_order(
+    session: AsyncSession, priced: PricedCart, placement: Placement, *, now: datetime
+) -> Order:
+    """Write the order and take what it needs; raise :class:`CheckoutError` when something ran out
+    meanwhile (the caller rolls back)."""
+    totals, settings = priced.totals, priced.settings
+    card = placement.provider in CARD_PROVIDERS and totals.amount_due > 0
+    order = await _pending_order(
+        session,
+        placement,
+        now,
         currency=priced.currency,
         prices_include_tax=settings.prices_include_tax,
         subtotal=totals.subtotal,
@@ -161,7 +173,6 @@ async def place_order(
             {"id": str(r.card.id), "code": r.card.code[-4:], "amount": r.amount} for r in totals.gift_cards
         ],
         payment_provider=placement.provider if totals.amount_due > 0 else "gift_card",
-        customer_note=placement.note,
         hold_expires_at=now + timedelta(minutes=settings.hold_minutes) if card else None,
     )
     order.lines = [
@@ -213,20 +224,15 @@ async def place_service_order(
     export its money on the same screens. A card payment must arrive within ``hold_minutes``;
     an offline one waits for staff. Flushed; the caller commits."""
     card = placement.provider in CARD_PROVIDERS
-    order = Order(
-        number=await next_number(session, _local_year(now)),
-        customer_id=placement.customer_id,
-        email=placement.email,
-        name=placement.name,
-        phone=placement.phone,
-        status="pending",
-        fulfilment_status="unfulfilled",
+    order = await _pending_order(
+        session,
+        placement,
+        now,
         currency=charge.currency,
         subtotal=charge.amount,
         total=charge.amount,
         amount_due=charge.amount,
         payment_provider=placement.provider,
-        customer_note=placement.note,
         hold_expires_at=now + timedelta(minutes=charge.hold_minutes) if card else None,
     )
     order.lines = [

@@ -43,13 +43,10 @@ from verso.domains.scheduling.services._notices import (
     qr_svg,
 )
 from verso.domains.scheduling.services._payments import (
-    AT_APPOINTMENT,
     PayChoice,
     deposit_due,
     finish_booking,
     may_pay_later,
-    money,
-    online_part,
     payment_choices,
     payment_view,
     start_online_payment,
@@ -68,7 +65,6 @@ from verso.domains.scheduling.services._waitlist import (
 )
 
 __all__ = [
-    "AT_APPOINTMENT",
     "HOLDING",
     "REMINDER_JOBS",
     "SETTLE_JOBS",
@@ -111,9 +107,7 @@ __all__ = [
     "manage_token",
     "manage_url",
     "may_pay_later",
-    "money",
     "move_appointment",
-    "online_part",
     "payment_choices",
     "payment_view",
     "pending_proposal",
