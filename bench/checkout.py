@@ -185,6 +185,7 @@ def run_engine(label: str, database_url: str | None, args: argparse.Namespace) -
         rate, product = prepare(data_dir, env, stock=1_000_000)
         proc, base, env = serve(data_dir, extra)
         try:
+            print(f"{label}: serving on {base}, pid {proc.pid}", flush=True)
             cpu_before = tree_cpu_seconds(proc.pid)
             done, failed, seconds = asyncio.run(
                 throughput(base, product, rate, args.customers, args.duration)

@@ -27,7 +27,7 @@ class Settings:
     )
     database_url: str = _setting("", "SQLAlchemy URL. Empty: SQLite at `<data_dir>/verso.db`.")
     database_pool_size: int = _setting(
-        10, "Connection pool size (PostgreSQL); 0 opens a connection per session."
+        10, "Connection pool size (as many again may open under load); 0 opens a connection per session."
     )
     secret_key: str = _setting(
         "", "Signing key. Empty: generated once and stored in `<data_dir>/secret_key`."

@@ -29,13 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
 from verso.lib.caches import on_reset
+from verso.lib.sqlite_driver import SQLITE_BUSY_TIMEOUT_MS
 from verso.settings import Settings, get_settings
 
 log = logging.getLogger("verso.sql")
 # The request's session, as controllers declare it (Litestar 3 wants named dependencies explicit).
 DbSession = NamedDependency[AsyncSession]
 metadata = orm_registry.metadata
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,10 +66,18 @@ def _attach_slow_query_log(engine: Engine, threshold_ms: int) -> None:
 
 
 def engine_config(settings: Settings) -> EngineConfig:
-    if settings.is_sqlite:
-        return EngineConfig(connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_pre_ping=False)
+    """Pooled connections on both engines. On SQLite a pooled connection is a file handle and an
+    idle thread, while opening one costs a thread, the pragmas and SQLAlchemy's first-connect
+    checks: under load an undersized pool would open and close connections on most requests."""
     if settings.database_pool_size == 0:
         return EngineConfig(poolclass=NullPool)  # a connection per session (behind PgBouncer, and in tests)
+    if settings.is_sqlite:
+        return EngineConfig(
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_pre_ping=False,
+        )
     return EngineConfig(
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
@@ -86,8 +94,10 @@ def build_alchemy_config(settings: Settings, config_class: type[Any] = SQLAlchem
     """
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.effective_database_url
     config = config_class(
-        connection_string=settings.effective_database_url,
+        # SQLite files go through Verso's tuning of the aiosqlite dialect (lib/sqlite_driver.py).
+        connection_string=url.replace("sqlite+aiosqlite:", "sqlite+verso:", 1),
         engine_config=engine_config(settings),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         alembic_config=AlembicAsyncConfig(
