@@ -108,6 +108,16 @@ def fetch(url: str, cookie: str | None = None) -> str:
     return urllib.request.urlopen(request, timeout=10).read().decode()
 
 
+def browser_cookies(url: str, session: str) -> str:
+    """``session`` plus the CSRF cookie the first page sets: a signed-in browser sends both back,
+    and without the second every answer would mint and set a new CSRF token."""
+    request = urllib.request.Request(url, headers={"Cookie": session})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        set_cookies = answer.headers.get_all("set-cookie") or []
+    csrf = [c.split(";", 1)[0] for c in set_cookies if c.startswith("verso_csrf=")]
+    return "; ".join([session, *csrf])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
@@ -134,8 +144,8 @@ def main() -> None:
     try:
         while status_of(f"{base}/health") != 200 or status_of(f"http://127.0.0.1:{bare_port}/") != 200:
             time.sleep(0.05)
-        cookie = session_cookie(env)
         product_url = f"{base}/shop/p/{PRODUCT}"
+        cookie = browser_cookies(product_url, session_cookie(env))
         for price, shown in ((1234, "12.34"), (5678, "56.78")):
             fetch(product_url)  # cached at the old price
             set_price(env, price)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from functools import lru_cache
@@ -23,7 +24,7 @@ from advanced_alchemy.config import (
     SQLAlchemyAsyncConfig,
 )
 from litestar.di import NamedDependency
-from sqlalchemy import Executable, Row, create_engine, event, text
+from sqlalchemy import Connection, Executable, Row, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
@@ -66,16 +67,17 @@ def _attach_slow_query_log(engine: Engine, threshold_ms: int) -> None:
 
 
 def engine_config(settings: Settings) -> EngineConfig:
-    """Pooled connections on both engines. On SQLite a pooled connection is a file handle and an
-    idle thread, while opening one costs a thread, the pragmas and SQLAlchemy's first-connect
-    checks: under load an undersized pool would open and close connections on most requests."""
+    """Pooled connections on both engines. On SQLite a kept connection is a file handle and an
+    idle thread, while opening one costs a thread start, the pragmas and SQLAlchemy's checks, so
+    SQLite keeps every connection it opens (up to twice the setting) instead of closing the
+    overflow: under load an overflow connection would be opened and closed on most requests."""
     if settings.database_pool_size == 0:
         return EngineConfig(poolclass=NullPool)  # a connection per session (behind PgBouncer, and in tests)
     if settings.is_sqlite:
         return EngineConfig(
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_pool_size,
+            pool_size=2 * settings.database_pool_size,
+            max_overflow=0,
             pool_pre_ping=False,
         )
     return EngineConfig(
@@ -149,11 +151,16 @@ def dialect_name(session: AsyncSession) -> str:
 
 _sqlite_reader: sqlite3.Connection | None = None
 _sqlite_reader_engine: Engine | None = None
+# SQLAlchemy connections over the reader, one per thread (tests run the app on a thread of its own).
+_reader_connections: dict[int, Connection] = {}
 
 
 @on_reset
 def _close_reader() -> None:
     global _sqlite_reader, _sqlite_reader_engine
+    for connection in _reader_connections.values():
+        connection.close()
+    _reader_connections.clear()
     if _sqlite_reader_engine is not None:
         _sqlite_reader_engine.dispose()
         _sqlite_reader_engine = None
@@ -207,13 +214,29 @@ def _reader_engine() -> Engine | None:
     return _sqlite_reader_engine
 
 
+def _reader_connection() -> Connection | None:
+    """This thread's SQLAlchemy connection over the reader, kept open: connecting and closing
+    cost more than a small read. The reader is in autocommit, so each read sees the last commit."""
+    thread = threading.get_ident()
+    connection = _reader_connections.get(thread)
+    if connection is None:
+        engine = _reader_engine()
+        if engine is None:
+            return None
+        connection = _reader_connections[thread] = engine.connect()
+    return connection
+
+
 async def read_rows(statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
     """The rows of a small Core read on a hot page (a visitor's own bits of a shared page): on
     SQLite synchronously, with no thread hop; on PostgreSQL through the pool."""
-    engine = _reader_engine()
-    if engine is not None:
-        with engine.connect() as connection:
-            return connection.execute(statement, params).all()
+    reader = _reader_connection()
+    if reader is not None:
+        try:
+            return reader.execute(statement, params).all()
+        except Exception:
+            reader.rollback()  # leave the kept connection usable
+            raise
     async with get_engine().connect() as connection:
         return (await connection.execute(statement, params)).all()
 

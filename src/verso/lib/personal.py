@@ -70,8 +70,21 @@ def personal(context: Context, template: str, **params: Any) -> Markup:
     if holes is not None:
         holes.append((template, params))
         return Markup(HOLE)  # noqa: S704  (a constant)
-    html = context.environment.get_template(template).render({**context.get_all(), **params})
+    html = _render_part(context.environment, template, context.get_all(), params)
     return Markup(html)  # noqa: S704  (an autoescaped template's output, as an include gives)
+
+
+def _render_part(env: Environment, name: str, parent: dict[str, Any], params: dict[str, Any]) -> str:
+    """Template ``name`` rendered over ``parent`` (the page's globals and context, not copied: the
+    part's own variables and ``params`` live in its own layer), as an include renders."""
+    template = env.get_template(name)
+    part = env.context_class(env, parent, template.name, template.blocks)
+    part.vars.update(params)
+    try:
+        return env.concat(template.root_render_func(part))  # type: ignore[attr-defined,no-any-return]
+    except Exception:
+        env.handle_exception()
+        raise  # not reached: handle_exception re-raises with the template's traceback
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +95,13 @@ class Skeleton:
     holes: tuple[tuple[str, dict[str, Any]], ...]
 
     def fill(self, env: Environment, context: dict[str, Any], csrf_token: str) -> str:
+        """Render each hole and join the pieces. One mapping of globals and ``context`` serves
+        every hole, each with its own ``params`` on top: ``Template.render`` would copy them all,
+        and the globals' names, once per hole (a product page has a dozen holes)."""
+        parent = {**env.globals, **context}
         parts = [self.pieces[0]]
-        for (template, params), piece in zip(self.holes, self.pieces[1:], strict=True):
-            parts.append(env.get_template(template).render({**context, **params}))
+        for (name, params), piece in zip(self.holes, self.pieces[1:], strict=True):
+            parts.append(_render_part(env, name, parent, params))
             parts.append(piece)
         return "".join(parts).replace(CSRF_SLOT, csrf_token)
 

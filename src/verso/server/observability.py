@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from verso.lib.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from verso.lib.metrics import count_request
 from verso.server.security import security_headers
 from verso.settings import Settings
 
@@ -108,8 +108,7 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or ("/static/{path}" if static else "unmatched")
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
+            count_request(scope["method"], route, status, elapsed)
             if not static:
                 client = scope.get("client")
                 access_log.info(
