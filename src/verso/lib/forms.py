@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import msgspec
@@ -83,31 +84,64 @@ def _is_list(tp: Any) -> bool:
     return get_origin(base) is list
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    encode_name: str
+    many: bool
+    boolean: bool
+    target: Any
+    optional: bool
+    custom: str | None
+    required: bool
+
+
+@lru_cache(maxsize=256)
+def _fields(schema: type[Any]) -> tuple[_Field, ...]:
+    """What :func:`parse_form` needs of each field, worked out once per form class (reading a
+    struct's annotations costs more than converting a form)."""
+    fields = []
+    for info in msgspec.structs.fields(schema):
+        target, optional, custom = _split_annotation(info.type)
+        fields.append(
+            _Field(
+                info.name,
+                info.encode_name,
+                _is_list(info.type),
+                _is_bool(info.type),
+                target,
+                optional,
+                custom,
+                info.required,
+            )
+        )
+    return tuple(fields)
+
+
 def parse_form(data: Mapping[str, Any], schema: type[S]) -> tuple[S | None, FormState]:
     """Convert ``data`` (a submitted form) into ``schema``; on failure return ``None`` and the errors."""
     state = FormState()
     converted: dict[str, Any] = {}
-    for info in msgspec.structs.fields(schema):
-        name, tp = info.encode_name, info.type
-        raw = _raw_value(data, name, many=_is_list(tp))
-        if _is_bool(tp):
+    for info in _fields(schema):
+        name = info.encode_name
+        raw = _raw_value(data, name, many=info.many)
+        if info.boolean:
             state.values[name] = raw not in (None, *_FALSE) if isinstance(raw, str | None) else bool(raw)
             converted[info.name] = state.values[name]
             continue
         state.values[name] = raw
-        target, optional, custom = _split_annotation(tp)
         if isinstance(raw, str):
             raw = raw.strip()
-        if raw in ("", None) and (optional or info.required is False):
-            if optional:
+        if raw in ("", None) and (info.optional or info.required is False):
+            if info.optional:
                 converted[info.name] = None
             continue
         if raw is None:
             raw = ""
         try:
-            converted[info.name] = msgspec.convert(raw, target, strict=False)
+            converted[info.name] = msgspec.convert(raw, info.target, strict=False)
         except msgspec.ValidationError as exc:
-            state.add_error(name, custom or humanize(str(exc)))
+            state.add_error(name, info.custom or humanize(str(exc)))
     if state.errors:
         return None, state
     instance = schema(**converted)
