@@ -29,6 +29,11 @@ async def probe(session_maker, is_postgres: bool) -> AsyncIterator[None]:
         await session.commit()
 
 
+def _lock(session) -> asyncio.Lock:
+    """The process's write lock for the test database (one per file and event loop)."""
+    return sqlite_driver._write_lock(session.get_bind().url.database)
+
+
 async def _insert(session, n: int) -> None:
     await session.execute(text(f"INSERT INTO {PROBE} (n) VALUES (:n)"), {"n": n})
 
@@ -90,7 +95,7 @@ async def test_a_long_write_transaction_still_lets_the_loop_run(probe, session_m
 async def test_a_second_writer_waits_in_the_process_not_in_sqlite(probe, session_maker) -> None:
     async with session_maker() as first, session_maker() as second:
         await _insert(first, 1)  # first now holds SQLite's write lock, and the process's
-        lock = sqlite_driver._write_lock()
+        lock = _lock(first)
         assert lock.locked()
 
         async def write() -> None:
@@ -110,11 +115,11 @@ async def test_a_second_writer_waits_in_the_process_not_in_sqlite(probe, session
 async def test_the_lock_is_given_back_when_the_transaction_rolls_back(probe, session_maker) -> None:
     async with session_maker() as session:
         await _insert(session, 1)
-        assert sqlite_driver._write_lock().locked()
+        assert _lock(session).locked()
         await session.rollback()
-        assert not sqlite_driver._write_lock().locked()
+        assert not _lock(session).locked()
         await session.execute(text(f"SELECT count(*) FROM {PROBE}"))  # a read takes no lock
-        assert not sqlite_driver._write_lock().locked()
+        assert not _lock(session).locked()
 
 
 async def test_a_writer_that_waits_too_long_fails_as_sqlite_would(probe, session_maker, monkeypatch) -> None:
@@ -128,3 +133,30 @@ async def test_a_writer_that_waits_too_long_fails_as_sqlite_would(probe, session
         await _insert(second, 3)  # the lock was never taken by the failed writer
         await second.commit()
         assert (await second.execute(text(f"SELECT count(*) FROM {PROBE}"))).scalar() == 2
+
+
+async def test_a_write_behind_a_comment_still_takes_the_lock(probe, session_maker) -> None:
+    async with session_maker() as session:
+        await session.execute(text(f"/* why */ -- and how\n INSERT INTO {PROBE} (n) VALUES (1)"))
+        assert _lock(session).locked()
+        await session.rollback()
+        assert not _lock(session).locked()
+
+
+async def test_a_savepoint_that_ends_the_transaction_leaves_the_loop_alone(
+    probe, session_maker, monkeypatch
+) -> None:
+    """A SAVEPOINT as a session's first statement is its outermost transaction (pysqlite sends no
+    BEGIN): its RELEASE commits, so what follows is a new transaction and goes through the thread."""
+    monkeypatch.setattr(sqlite_driver, "INLINE_SLICE_S", 60.0)
+    async with session_maker() as session:
+        await session.execute(text("SELECT 1"))
+        calls = thread_calls(monkeypatch)
+        async with session.begin_nested():
+            await _insert(session, 1)
+        count = len(calls)
+        await _insert(session, 2)  # a new transaction after the RELEASE: on the thread again
+        assert len(calls) == count + 1
+        await session.commit()
+    async with session_maker() as session:
+        assert (await session.execute(text(f"SELECT count(*) FROM {PROBE}"))).scalar() == 2

@@ -96,10 +96,8 @@ def build_alchemy_config(settings: Settings, config_class: type[Any] = SQLAlchem
     """
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.effective_database_url
     config = config_class(
-        # SQLite files go through Verso's tuning of the aiosqlite dialect (lib/sqlite_driver.py).
-        connection_string=url.replace("sqlite+aiosqlite:", "sqlite+verso:", 1),
+        connection_string=_connection_string(settings.effective_database_url),
         engine_config=engine_config(settings),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         alembic_config=AlembicAsyncConfig(
@@ -116,6 +114,15 @@ def build_alchemy_config(settings: Settings, config_class: type[Any] = SQLAlchem
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     _attach_slow_query_log(engine.sync_engine, settings.slow_query_ms)
     return config
+
+
+def _connection_string(url: str) -> str:
+    """SQLite files go through Verso's tuning of the aiosqlite dialect (lib/sqlite_driver.py); an
+    in-memory database (one connection, shared) keeps the stock dialect."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite" and parsed.database not in (None, "", ":memory:"):
+        return parsed.set(drivername="sqlite+verso").render_as_string(hide_password=False)
+    return url
 
 
 def migrations_dir() -> Path:

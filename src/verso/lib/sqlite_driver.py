@@ -10,18 +10,20 @@ Three changes, all measured on the checkout path (``bench/checkout.py``):
 - **Writers queue in the event loop, not in SQLite's busy handler.** SQLite has one writer at a
   time; a connection that finds the file locked sleeps in the busy handler (1, 2, 5... up to 100 ms
   at a time), long after the writer before it finished. Writes from this process first take an
-  ``asyncio.Lock`` (one per event loop) at their first write statement and give it back when the
-  transaction ends, which is when SQLite's own lock is given back too. The next writer starts the
-  moment the lock is free. Other processes (a CLI command, a second worker) still meet SQLite's
-  busy timeout, as before. A writer that waits longer than that timeout fails as SQLite would:
-  "database is locked".
+  ``asyncio.Lock`` (one per event loop and database file) at their first write statement and give it
+  back when the transaction ends, which is when SQLite's own lock is given back too. The next writer
+  starts the moment the lock is free. Other processes (a CLI command, a second worker) still meet
+  SQLite's busy timeout, as before. A writer that waits longer than that timeout fails as SQLite
+  would: "database is locked".
 - **Inside a write transaction, statements run on the event loop.** Once a write has run (on the
   connection's thread, as it may wait for another process), SQLite's write lock is this
   transaction's, so the statements after it cannot wait on anyone and take microseconds: they run
   in place, without a hop, for up to ``INLINE_SLICE_S`` at a time before one goes through the
   thread again and lets other requests run (a long import still shares the loop). While the lock is
-  held every other writer waits, so this shortens the queue. The commit goes through the thread: it
-  may checkpoint the WAL, which writes the database file.
+  held every other writer waits, so this shortens the queue. Whatever ends a transaction (a commit,
+  the RELEASE of an outermost savepoint) goes through the thread: it may checkpoint the WAL, which
+  writes the database file. A single long statement inside a write transaction still holds the
+  loop while it runs.
 
 Registered as ``sqlite+verso``; :func:`verso.lib.db.build_alchemy_config` uses it for SQLite files.
 The dialect keeps aiosqlite's name and behaviour otherwise.
@@ -46,21 +48,39 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import await_only
 
-# A statement that takes SQLite's write lock (compiled ORM and Core writes are recognised by their
-# execution context; this catches text() statements and DDL).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 INLINE_SLICE_S = 0.002
-_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
-_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+# What comes before a statement's first keyword (sqlite3 skips it too when it decides to BEGIN).
+_LEAD = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$)|\()*"
+# A statement that takes SQLite's write lock. Compiled ORM and Core writes are recognised by their
+# execution context; this catches text() statements and DDL. (``WITH ... INSERT`` runs in
+# autocommit under Python 3.11's sqlite3, so it holds no lock past itself and is not counted: a
+# read-only ``WITH`` must not take the lock.)
+_WRITE = re.compile(_LEAD + r"(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE | re.DOTALL)
+# Statements that end a transaction (RELEASE of the outermost savepoint commits): never in place, as
+# a commit may checkpoint the WAL.
+_ENDS = re.compile(_LEAD + r"(RELEASE|COMMIT|END|ROLLBACK)\b", re.IGNORECASE | re.DOTALL)
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _write_lock() -> asyncio.Lock:
-    """This event loop's write lock (tests run the app on a loop of its own)."""
+def _write_lock(database: str) -> asyncio.Lock:
+    """The write lock of one database file on this event loop (tests run the app on a loop of its
+    own, and two files have two locks)."""
     loop = asyncio.get_running_loop()
-    lock = _locks.get(loop)
+    locks = _locks.get(loop)
+    if locks is None:
+        locks = _locks[loop] = {}
+    lock = locks.get(database)
     if lock is None:
-        lock = _locks[loop] = asyncio.Lock()
+        lock = locks[database] = asyncio.Lock()
     return lock
+
+
+async def _acquire(lock: asyncio.Lock) -> None:
+    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+        await lock.acquire()
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple[Any, ...]:
@@ -99,7 +119,12 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
         try:
             connection = self._connection
-            if not many and time.perf_counter() < adapted.inline_until:
+            if (
+                not many
+                and time.perf_counter() < adapted.inline_until
+                and connection._conn.in_transaction
+                and not _ENDS.match(operation)
+            ):
                 description, rows, lastrowid, rowcount = self.await_(
                     _in_place(connection._conn, operation, parameters)
                 )
@@ -120,10 +145,11 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("inline_until", "write_lock")
+    __slots__ = ("database", "inline_until", "write_lock")
 
-    def __init__(self, dbapi: Any, connection: Any) -> None:
+    def __init__(self, dbapi: Any, connection: Any, database: str) -> None:
         super().__init__(dbapi, connection)
+        self.database = database
         self.write_lock: asyncio.Lock | None = None  # held from the first write to commit or rollback
         self.inline_until = 0.0  # statements run on the event loop until then (see the docstring)
 
@@ -144,17 +170,18 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         raw = self._connection._connection
         return raw is None or raw.in_transaction
 
+    def transaction_open(self) -> bool:
+        raw = self._connection._connection
+        return raw is not None and raw.in_transaction
+
     def take_write_lock(self) -> None:
         if self.write_lock is not None:
             return
-        lock = _write_lock()
-        if lock.locked():
-            try:
-                await_only(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
-            except TimeoutError:
-                raise self.dbapi.OperationalError("database is locked") from None
-        else:
-            await_only(lock.acquire())
+        lock = _write_lock(self.database)
+        try:
+            await_only(_acquire(lock))
+        except TimeoutError:
+            raise self.dbapi.OperationalError("database is locked") from None
         self.write_lock = lock
 
     def give_write_lock(self) -> None:
@@ -166,8 +193,9 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
+        kw["check_same_thread"] = False  # statements in a write transaction run on the loop's thread
         adapted = super().connect(*arg, **kw)
-        return _Connection(self, adapted._connection)
+        return _Connection(self, adapted._connection, str(arg[0] if arg else kw.get("database", "")))
 
 
 class VersoSQLiteDialect(SQLiteDialect_aiosqlite):
@@ -200,7 +228,8 @@ class VersoSQLiteDialect(SQLiteDialect_aiosqlite):
         try:
             super().do_commit(dbapi_connection)
         finally:
-            dbapi_connection.give_write_lock()
+            if not dbapi_connection.transaction_open():  # a failed commit keeps it until the rollback
+                dbapi_connection.give_write_lock()
 
     def do_rollback(self, dbapi_connection: Any) -> None:
         try:
