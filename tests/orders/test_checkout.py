@@ -12,7 +12,9 @@ from tests.factories import post_form
 from tests.orders.helpers import ADDRESS, add_to_cart, fill_checkout, make_code, make_france_shipping
 from tests.shop.helpers import make_product
 from verso.domains.orders.models import CheckoutDraft, Order, OrderEvent, StockHold
-from verso.domains.shop.models import CartItem, Discount, Product
+from verso.domains.orders.services._checkout import save_answers
+from verso.domains.shop.models import Cart, CartItem, Discount, Product
+from verso.domains.shop.services import CartOwner, token_hash
 from verso.lib.email import OutboxEmail
 
 
@@ -59,6 +61,8 @@ async def test_steps_refuse_bad_input_inline_and_keep_it(client, admin, db_sessi
     await add_to_cart(client, mug)
     bad = await post_form(client, "/checkout/contact", {"email": "not-an-email", "name": "Ann"})
     assert bad.status_code == 422 and "Enter your email address" in bad.text and 'value="Ann"' in bad.text
+    # A post answered with a page still shows the visitor's own parts (loaded after the handler).
+    assert 'id="cart-count">1<' in bad.text
     await post_form(client, "/checkout/contact", {"email": "ann@example.com"})
     missing = await post_form(
         client, "/checkout/address", {**ADDRESS, "city": "", "country": "XX"}, htmx=True
@@ -140,3 +144,28 @@ async def test_order_pages_answer_404_without_the_signature(app, client, admin, 
         assert (await stranger.get(paid.headers["location"])).status_code == 200
     placed = await db_session.scalar(select(OrderEvent.message).where(OrderEvent.kind == "placed"))
     assert placed == "Order placed by Ann Guest."
+
+
+async def test_a_step_saves_its_answers_without_reading_the_draft(db_session) -> None:
+    """The contact and address steps write by cart: the first creates the draft, later ones change
+    it, ``unless_set`` keeps a name already given, and a draft loaded before reads the new values."""
+    cart = Cart(token_hash=token_hash("guest-token"), discount_codes=[], gift_card_codes=[])
+    db_session.add(cart)
+    await db_session.commit()
+    owner = CartOwner(token="guest-token")
+    assert not await save_answers(db_session, CartOwner(token="someone-else"), {"email": "x@example.com"})
+    assert not await save_answers(db_session, CartOwner(), {"email": "x@example.com"})
+    assert await save_answers(db_session, owner, {"email": "ann@example.com", "name": ""})
+    draft = await db_session.scalar(select(CheckoutDraft))
+    assert (draft.cart_id, draft.email, draft.name) == (cart.id, "ann@example.com", "")
+    keep_name = frozenset({"name"})
+    assert await save_answers(
+        db_session, owner, {"name": "Ann Dupont", "phone": "0102"}, unless_set=keep_name
+    )
+    again = await db_session.scalar(select(CheckoutDraft))
+    assert again is draft and (draft.name, draft.phone) == ("Ann Dupont", "0102")  # was empty: filled
+    assert await save_answers(db_session, owner, {"name": "Someone Else"}, unless_set=keep_name)
+    await db_session.commit()
+    await db_session.refresh(draft)
+    assert draft.name == "Ann Dupont"
+    assert await db_session.scalar(select(func.count()).select_from(CheckoutDraft)) == 1

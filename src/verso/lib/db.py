@@ -26,6 +26,7 @@ from advanced_alchemy.config import (
 from litestar.di import NamedDependency
 from sqlalchemy import Connection, Executable, Row, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -99,7 +100,9 @@ def build_alchemy_config(settings: Settings, config_class: type[Any] = SQLAlchem
     config = config_class(
         connection_string=_connection_string(settings.effective_database_url),
         engine_config=engine_config(settings),
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        # advanced-alchemy's cache invalidation is not used (Verso's caches follow lib.versions);
+        # saying so here spares its listener a lookup through the engine's options every commit.
+        session_config=AsyncSessionConfig(expire_on_commit=False, info={"enable_cache_listener": False}),
         alembic_config=AlembicAsyncConfig(
             script_location=str(migrations_dir()),
             version_table_name="alembic_version",
@@ -108,6 +111,9 @@ def build_alchemy_config(settings: Settings, config_class: type[Any] = SQLAlchem
         ),
         metadata=metadata,
         create_all=False,
+        # Verso keeps files in lib.storage, not in advanced-alchemy's FileObject columns; its
+        # listener would inspect every object of every flush for them.
+        enable_file_object_listener=False,
     )
     engine = config.get_engine()
     if settings.is_sqlite:
@@ -154,6 +160,34 @@ async def provide_db_session() -> AsyncIterator[AsyncSession]:
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+async def update_or_insert(session: AsyncSession, update: Executable, insert: Executable) -> Any:
+    """The first column of ``update`` (an UPDATE ... RETURNING), or, when it matched no row, of
+    ``insert`` (None when that inserted nothing either). Two statements SQLAlchemy compiles once,
+    where an ``ON CONFLICT`` upsert (:func:`upsert`) is compiled afresh on every call (SQLAlchemy
+    2.0 keeps no cache for it): the better trade on a hot path, where the row is usually there.
+    A key inserted by someone else meanwhile cannot fail it: on SQLite the UPDATE already holds the
+    only write lock; on PostgreSQL the INSERT runs in a savepoint and the UPDATE runs again."""
+    found = (await session.execute(update)).scalar()
+    if found is not None:
+        return found
+    if dialect_name(session) != "postgresql":
+        return (await session.execute(insert)).scalar()
+    try:
+        async with session.begin_nested():
+            return (await session.execute(insert)).scalar()
+    except IntegrityError:
+        return (await session.execute(update)).scalar()
+
+
+def upsert(session: AsyncSession | str, table: Any) -> Any:
+    """An INSERT into ``table`` (a model or a Table) that knows ``ON CONFLICT`` on the session's
+    database (or the dialect named): both engines speak it, through their own constructs."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session if isinstance(session, str) else dialect_name(session)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 _sqlite_reader: sqlite3.Connection | None = None

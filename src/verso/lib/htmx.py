@@ -55,11 +55,15 @@ def toast_header(message: str, level: str = "success") -> dict[str, str]:
 
 
 class Page(HTMXBlockTemplate):
-    """A template response carrying the shared page context; a full page consumes the flash cookie."""
+    """A template response carrying the shared page context; a full page consumes the flash cookie.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    ``request`` is the request it answers, when known: a hook after the handler may still load
+    what the page shows about the visitor (see ``lib.personal``)."""
+
+    def __init__(self, *args: Any, request: Request | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("media_type", MediaType.HTML)  # else the handler's default (JSON) wins
         super().__init__(*args, **kwargs)
+        self.request = request
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
         request = kwargs.get("request") or args[1]
@@ -88,6 +92,7 @@ def render(
     """Render ``template`` whole, or only ``block`` when the request wants a fragment."""
     fragment = wants_fragment(request)
     return Page(
+        request=request,
         template_name=template,
         context=context or {},
         block_name=block if fragment else None,

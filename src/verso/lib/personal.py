@@ -49,10 +49,25 @@ def add_visitor_loader(loader: VisitorLoader) -> None:
 
 
 async def load_visitor(request: Request[Any, Any, Any]) -> None:
-    """Run the loaders before the handler (the app's ``before_request``); pages read the result
-    through :func:`visitor_data` in their context."""
-    if not _loaders or request.method not in ("GET", "POST"):
-        return
+    """Run the loaders before a GET's handler (the app's ``before_request``): a shared page fills
+    its personal parts there. Other requests mostly write and redirect, showing nothing about the
+    visitor; the few that answer with a page load it after the handler (:func:`load_visitor_late`).
+    Pages read the result through :func:`visitor_data` in their context."""
+    if _loaders and request.method == "GET":
+        await _load(request)
+
+
+async def load_visitor_late(response: Any) -> Any:
+    """The app's ``after_request``: a page answering anything but a GET (a form shown again with
+    its errors, an htmx fragment) gets the visitor's data now, after the handler's changes."""
+    if isinstance(response, Page) and response.request is not None:
+        state = response.request.scope.setdefault("state", {})
+        if _loaders and _VISITOR not in state:
+            await _load(response.request)
+    return response
+
+
+async def _load(request: Request[Any, Any, Any]) -> None:
     data: dict[str, Any] = {}
     for loader in _loaders:
         data.update(await loader(request))

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Integer, Table, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from verso.lib.db import dialect_name, read_scalar
+from verso.lib.db import dialect_name, read_scalar, upsert
 
 
 class ChangeCounter:
@@ -63,10 +63,7 @@ class ChangeCounter:
     def _upsert(self, dialect: str) -> Any:
         """``INSERT (1, 1) ... ON CONFLICT DO UPDATE version + 1``: one statement, so two processes
         changing the data at once each add one, and a fresh database needs no seed row."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(self.table).values(id=1, version=1)
+        stmt = upsert(dialect, self.table).values(id=1, version=1)
         return stmt.on_conflict_do_update(
             index_elements=[self.table.c.id], set_={"version": self.table.c.version + 1}
         )

@@ -25,7 +25,7 @@ from verso.lib.db import provide_db_session
 from verso.lib.events import bus
 from verso.lib.htmx import add_context_processor
 from verso.lib.modules import register_module
-from verso.lib.personal import load_visitor
+from verso.lib.personal import load_visitor, load_visitor_late
 from verso.server.errors import handle_exception
 from verso.server.observability import configure_logging
 from verso.server.page_context import page_context
@@ -115,6 +115,7 @@ class VersoPlugin(InitPluginProtocol, CLIPluginProtocol):
         app_config.guards.append(permission_guard)
         app_config.exception_handlers[Exception] = handle_exception
         app_config.before_request = before_request
+        app_config.after_request = load_visitor_late
         app_config.lifespan.append(background_worker)
         app_config.request_max_body_size = settings.max_body_bytes
         app_config.debug = False

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.lib import clock
-from verso.lib.db import dialect_name
+from verso.lib.db import upsert
 from verso.lib.jobs._errors import CronNotFoundError, UnknownJobError
 from verso.lib.jobs._models import CronTask, Job
 from verso.lib.jobs._queue import enqueue
@@ -43,10 +42,9 @@ async def sync_cron(session: AsyncSession) -> list[CronTask]:
     for definition in definitions.values():
         if definition.job_name not in registry:
             raise UnknownJobError(definition.job_name)
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     for definition in definitions.values():
         await session.execute(
-            insert(CronTask)
+            upsert(session, CronTask)
             .values(
                 name=definition.name,
                 schedule=definition.schedule,

@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.lib import clock
-from verso.lib.db import dialect_name
+from verso.lib.db import upsert
 from verso.lib.jobs._models import (
     COMPLETED,
     DEAD_LETTER,
@@ -54,11 +53,6 @@ def backoff_delay(
         raise ValueError(f"attempt must be 1 or more, got {attempt}.")
     delay = min(cap, base * 2.0 ** min(attempt - 1, 64))
     return delay / 2 + rng() * delay / 2
-
-
-def _insert_for(session: AsyncSession) -> Any:
-    """The dialect's INSERT construct, which knows ``ON CONFLICT DO NOTHING``."""
-    return postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
 
 
 def _check_payload(name: str, payload: dict[str, Any] | None) -> dict[str, Any]:
@@ -116,9 +110,8 @@ async def enqueue(
         session.add(job)
         await session.flush()
         return job
-    insert = _insert_for(session)
     await session.execute(
-        insert(Job).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        upsert(session, Job).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
     found = await session.execute(
         select(Job).where(Job.idempotency_key == idempotency_key).execution_options(populate_existing=True)

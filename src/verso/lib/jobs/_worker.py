@@ -14,11 +14,11 @@ import socket
 import time
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from verso import settings as settings_module
 from verso.lib import clock
+from verso.lib.db import upsert
 from verso.lib.jobs._cron import schedule_due, sync_cron
 from verso.lib.jobs._errors import JobTimeoutError, UnknownJobError
 from verso.lib.jobs._models import WorkerHeartbeat
@@ -307,8 +307,7 @@ class Worker:
         }
         try:
             async with self.session_maker() as session:
-                dialect = session.get_bind().dialect.name
-                insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WorkerHeartbeat)
+                insert = upsert(session, WorkerHeartbeat)
                 statement = insert.values(**values).on_conflict_do_update(
                     index_elements=["worker_id"],
                     set_={

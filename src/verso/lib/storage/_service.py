@@ -11,11 +11,10 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.lib import clock
-from verso.lib.db import dialect_name
+from verso.lib.db import upsert
 from verso.lib.storage._errors import StorageError
 from verso.lib.storage._models import KINDS, StoredFile, StoredRendition
 from verso.lib.storage._sniff import sniff_file, sniff_image
@@ -96,7 +95,7 @@ async def store_image(
     if existing is None:
         # ON CONFLICT DO NOTHING: two requests storing the same new bytes at once both end with one row.
         file_id = await session.scalar(
-            _insert(session, StoredFile)
+            upsert(session, StoredFile)
             .values(
                 digest=digest,
                 content_type=content_type,
@@ -116,7 +115,7 @@ async def store_image(
         file_id = existing.id
     if file_id is not None:
         await session.execute(
-            _insert(session, StoredRendition).on_conflict_do_nothing(index_elements=["file_id", "kind"]),
+            upsert(session, StoredRendition).on_conflict_do_nothing(index_elements=["file_id", "kind"]),
             [
                 {
                     "file_id": file_id,
@@ -164,7 +163,7 @@ async def store_file(
         return existing
     now = clock.utcnow()
     await session.execute(
-        _insert(session, StoredFile)
+        upsert(session, StoredFile)
         .values(
             digest=digest,
             content_type=sniff_file(data, filename, content_type),
@@ -210,11 +209,6 @@ def upload_limit(wanted: int) -> UploadLimit:
     if room >= wanted:
         return UploadLimit(wanted, by_request_size=False)
     return UploadLimit(room // _MEGABYTE * _MEGABYTE or max(room, 0), by_request_size=True)
-
-
-def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    module = postgresql if dialect_name(session) == "postgresql" else sqlite
-    return module.insert(model)
 
 
 async def _by_digest(session: AsyncSession, digest: str, *, refresh: bool = False) -> StoredFile | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.orders.models import CheckoutDraft, Order, SavedAddress
@@ -44,12 +44,14 @@ from verso.domains.shop.services import (
     find_cart,
     normalise_discount_code,
     normalise_gift_card_code,
+    owner_cart_id,
     pricing_discounts,
     pricing_gift_cards,
     set_codes,
     view_cart,
 )
 from verso.lib import clock
+from verso.lib.db import update_or_insert
 from verso.lib.forms import FormState
 from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, PaymentProviders, PaymentStart
 
@@ -100,10 +102,45 @@ async def _draft(session: AsyncSession, cart: Cart) -> CheckoutDraft:
 
 
 async def load_draft(session: AsyncSession, owner: CartOwner) -> tuple[Cart, CheckoutDraft] | None:
-    """The cart and what checkout has been told so far, without pricing: the steps that only
-    record an answer (contact, address, codes) need no more."""
+    """The cart and what checkout has been told so far, without pricing (the codes step)."""
     cart = await find_cart(session, owner)
     return (cart, await _draft(session, cart)) if cart is not None else None
+
+
+async def save_answers(
+    session: AsyncSession,
+    owner: CartOwner,
+    values: Mapping[str, Any],
+    *,
+    unless_set: frozenset[str] = frozenset(),
+) -> bool:
+    """Write a step's answers to the owner's draft without reading it first: an UPDATE by cart, or,
+    on the first step, an INSERT from the cart's row. Columns in ``unless_set`` keep what the draft
+    holds unless it is empty. False when the owner has no cart."""
+    cart_id = owner_cart_id(owner)
+    if cart_id is None:
+        return False
+    table = CheckoutDraft.__table__
+    answers = {**values, "updated_at": clock.utcnow()}
+    changes = {k: _kept(table.c[k], v) if k in unless_set else v for k, v in answers.items()}
+    source = cart_id.add_columns(*(literal(v, table.c[k].type) for k, v in answers.items()))
+    written = await update_or_insert(
+        session,
+        update(table)
+        .where(table.c.cart_id == cart_id.scalar_subquery())
+        .values(changes)
+        .returning(table.c.id),
+        insert(table).from_select(["cart_id", *answers], source).returning(table.c.id),
+    )
+    for row in list(session.identity_map.values()):
+        if isinstance(row, CheckoutDraft):
+            session.expire(row)  # a draft loaded earlier in this session reads what was just written
+    return written is not None
+
+
+def _kept(current: Any, new: Any) -> Any:
+    """``current`` unless it is empty."""
+    return case((current == "", new), else_=current)
 
 
 async def load_checkout(
@@ -133,7 +170,10 @@ async def load_checkout(
 
 
 # ---- the steps ------------------------------------------------------------------------------
-def save_contact(draft: CheckoutDraft, values: Mapping[str, Any], *, customer_email: str) -> FormState:
+async def save_contact(
+    session: AsyncSession, owner: CartOwner, values: Mapping[str, Any], *, customer_email: str
+) -> FormState | None:
+    """Who is buying; None when there is no cart to check out."""
     form = FormState(values={key: str(values.get(key, "")).strip() for key in ("email", "name", "phone")})
     email = customer_email or form.values["email"]
     if not customer_email and ("@" not in email or len(email) > 254 or " " in email):
@@ -143,15 +183,22 @@ def save_contact(draft: CheckoutDraft, values: Mapping[str, Any], *, customer_em
     if len(form.values["phone"]) > 40:
         form.add_error("phone", "Must be at most 40 characters.")
     if form.valid:
-        draft.email = customer_email or email.lower()
-        draft.name, draft.phone = form.values["name"], form.values["phone"]
+        answers = {
+            "email": customer_email or email.lower(),
+            "name": form.values["name"],
+            "phone": form.values["phone"],
+        }
+        if not await save_answers(session, owner, answers):
+            return None
     return form
 
 
 async def save_delivery_address(
-    session: AsyncSession, draft: CheckoutDraft, values: Mapping[str, Any], *, customer_id: UUID | None
-) -> FormState:
-    """A saved address picked by id, or a typed one (validated; a customer may keep it)."""
+    session: AsyncSession, owner: CartOwner, values: Mapping[str, Any]
+) -> FormState | None:
+    """A saved address picked by id, or a typed one (validated; a customer may keep it). The rates
+    depend on the address, so the customer chooses one again. None when there is no cart."""
+    customer_id = owner.customer_id
     chosen = str(values.get("saved_address") or "")
     if chosen and customer_id:
         try:
@@ -162,21 +209,21 @@ async def save_delivery_address(
         if found is None:
             form.add_error("saved_address", "Choose one of your addresses.")
             return form
-        draft.shipping_address = address_dict(found)
+        address = address_dict(found)
     else:
-        address, form = validate_address(values)
-        if address is None:
+        typed, form = validate_address(values)
+        if typed is None:
             return form
-        draft.shipping_address = address_dict(address)
         if customer_id and values.get("save_address"):
             try:
-                await save_address(session, customer_id, address)
+                await save_address(session, customer_id, typed)
             except AddressError as error:
                 form.add_error("save_address", str(error))
                 return form
-    if not draft.name:
-        draft.name = draft.shipping_address.get("name", "")
-    draft.shipping_rate_id = None  # rates depend on the address: choose again
+        address = address_dict(typed)
+    answers = {"shipping_address": address, "name": address.get("name", ""), "shipping_rate_id": None}
+    if not await save_answers(session, owner, answers, unless_set=frozenset({"name"})):
+        return None
     return form
 
 

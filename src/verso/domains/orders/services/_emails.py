@@ -48,5 +48,6 @@ async def send_order_email(session: AsyncSession, order: Order, kind: str, **ext
     if kind == "placed":
         context["instructions"] = extra.get("instructions")
     subject = SUBJECTS[kind].format(number=order.number, amount=context["refund_amount"])
-    await send_email(session, to=order.email, subject=subject, template=f"orders/{kind}", context=context)
+    # Recorded first, so it is written with the email's flush (an error rolls both back).
     record(session, order, "email", f"Emailed the customer: {subject}.", internal=True)
+    await send_email(session, to=order.email, subject=subject, template=f"orders/{kind}", context=context)

@@ -1,18 +1,18 @@
 """Order numbers people can read and say: ``VRS-2026-000123``, gap-free per year.
 
-The year's counter is raised with one upsert in the placing transaction. The upsert locks the row
-until commit on PostgreSQL (SQLite serialises writers anyway), so two orders never share a number,
-and a placing that rolls back gives its number back: no gaps.
+The year's counter is raised in the placing transaction (an UPDATE, or the year's first INSERT),
+which locks the row until commit on PostgreSQL (SQLite serialises writers anyway), so two orders
+never share a number, and a placing that rolls back gives its number back: no gaps.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verso.domains.orders.models import OrderCounter
 from verso.lib import clock
-from verso.lib.db import dialect_name
+from verso.lib.db import update_or_insert
 
 PREFIX = "VRS"
 
@@ -22,18 +22,14 @@ def format_number(year: int, sequence: int) -> str:
 
 
 async def next_number(session: AsyncSession, year: int) -> str:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     now = clock.utcnow()
     table = OrderCounter.__table__
-    statement = (
-        insert(table)
-        .values(year=year, last=1, created_at=now, updated_at=now)
-        .on_conflict_do_update(
-            index_elements=[table.c.year], set_={"last": table.c.last + 1, "updated_at": func.now()}
-        )
-        .returning(table.c.last)
+    sequence = await update_or_insert(
+        session,
+        update(table)
+        .where(table.c.year == year)
+        .values(last=table.c.last + 1, updated_at=now)
+        .returning(table.c.last),
+        insert(table).values(year=year, last=1, created_at=now, updated_at=now).returning(table.c.last),
     )
-    sequence = (await session.execute(statement)).scalar_one()
     return format_number(year, sequence)

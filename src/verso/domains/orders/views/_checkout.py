@@ -143,22 +143,16 @@ async def _draft(request: Request[Any, Any, Any], db_session: AsyncSession) -> A
 
 @post(f"{BASE}/contact", permission=PUBLIC, **SHOP)
 async def checkout_contact(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
-    found = await _draft(request, db_session)
-    if found is None:
-        return _empty(request)
     user = request.scope.get("user")
-    form = save_contact(found[1], await request.form(), customer_email=user.email if user else "")
-    return await _after(request, db_session, form, "contact")
+    data = await request.form()
+    form = await save_contact(db_session, _owner(request), data, customer_email=user.email if user else "")
+    return _empty(request) if form is None else await _after(request, db_session, form, "contact")
 
 
 @post(f"{BASE}/address", permission=PUBLIC, **SHOP)
 async def checkout_address(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
-    found = await _draft(request, db_session)
-    if found is None:
-        return _empty(request)
-    customer_id = _owner(request).customer_id
-    form = await save_delivery_address(db_session, found[1], await request.form(), customer_id=customer_id)
-    return await _after(request, db_session, form, "address")
+    form = await save_delivery_address(db_session, _owner(request), await request.form())
+    return _empty(request) if form is None else await _after(request, db_session, form, "address")
 
 
 @post(f"{BASE}/shipping", permission=PUBLIC, **SHOP)

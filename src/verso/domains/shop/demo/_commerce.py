@@ -26,7 +26,6 @@ from verso.domains.orders.services._checkout import (
     apply_code,
     choose_rate,
     load_checkout,
-    load_draft,
     pay,
     save_delivery_address,
 )
@@ -262,11 +261,8 @@ async def _order(session: AsyncSession, wanted: DemoOrder, products: dict[str, P
     for code in wanted.codes:
         if problem := await apply_code(session, cart, code):
             raise RuntimeError(f"demo order for {wanted.email}: {problem}")
-    loaded = await load_draft(session, owner)
-    assert loaded is not None
-    _cart, draft = loaded
-    form = await save_delivery_address(session, draft, wanted.address, customer_id=None)
-    if not form.valid:
+    form = await save_delivery_address(session, owner, wanted.address)
+    if form is None or not form.valid:
         raise RuntimeError(f"demo order for {wanted.email}: {form.errors}")
     state = await load_checkout(session, owner, customer_email=user.email)
     assert state is not None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy import Select, bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -164,6 +164,16 @@ async def find_cart(session: AsyncSession, owner: CartOwner) -> Cart | None:
         return None
     found = await session.scalars(stmt, {"owner": value})
     return found.unique().first()
+
+
+def owner_cart_id(owner: CartOwner) -> Select[tuple[UUID]] | None:
+    """The id of the owner's cart as a SELECT (as :func:`find_cart` picks it), for a statement that
+    writes by cart in one go; None when the owner can have no cart."""
+    if owner.customer_id is not None:
+        return select(Cart.id).where(Cart.customer_id == owner.customer_id)
+    if owner.token:
+        return select(Cart.id).where(Cart.token_hash == token_hash(owner.token))
+    return None
 
 
 async def ensure_cart(session: AsyncSession, owner: CartOwner) -> tuple[Cart, str | None]:
@@ -520,12 +530,15 @@ async def acknowledge_prices(session: AsyncSession, cart: Cart, view: CartView) 
 
 
 async def empty_cart(session: AsyncSession, cart_id: UUID) -> None:
-    """After an order is placed: the cart's lines and codes are gone; the cart row stays."""
-    await session.execute(delete(CartItem).where(CartItem.cart_id == cart_id))
+    """After an order is placed: the cart's lines and codes are gone; the cart row stays. The
+    lines go at once; the codes, and whatever else the caller has pending, with its next flush
+    (placing an order writes its rows in as few flushes as it can)."""
+    await session.execute(
+        delete(CartItem).where(CartItem.cart_id == cart_id), execution_options={"autoflush": False}
+    )
     cart = await session.get(Cart, cart_id)
     if cart is not None:
         cart.discount_codes, cart.gift_card_codes = [], []
-    await session.flush()
 
 
 async def set_codes(

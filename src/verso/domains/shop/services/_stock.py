@@ -27,22 +27,31 @@ async def tracks_stock(session: AsyncSession, product_id: UUID) -> bool:
     return bool(await session.scalar(select(Product.track_stock).where(Product.id == product_id)))
 
 
+# Whether the product of the row being updated tracks its stock (the variant's product's, for a variant).
+_TRACKED = {
+    Product: Product.track_stock.is_(True),
+    ProductVariant: select(Product.track_stock)
+    .where(Product.id == ProductVariant.product_id)
+    .scalar_subquery()
+    .is_(True),
+}
+
+
 async def take_stock(session: AsyncSession, product_id: UUID, variant_id: UUID | None, quantity: int) -> bool:
-    """Take ``quantity`` units if that many are left; False (and nothing taken) otherwise."""
+    """Take ``quantity`` units if that many are left; False (and nothing taken) otherwise. One
+    statement when the stock is tracked and suffices, the usual case at checkout."""
     if quantity <= 0:
         raise ValueError("quantity must be positive")
-    if not await tracks_stock(session, product_id):
-        return True
     model, row_id = _target(product_id, variant_id)
     left = await session.scalar(
         update(model)
-        .where(model.id == row_id, model.stock >= quantity)
+        .where(model.id == row_id, model.stock >= quantity, _TRACKED[model])
         .values(stock=model.stock - quantity)
         .returning(model.stock)
         .execution_options(synchronize_session=False)
     )
-    if left is None:
-        return False
+    if left is None:  # too few left, or a product that does not track stock and is never short
+        return not await tracks_stock(session, product_id)
     if left <= LOW_STOCK:
         catalog_changed(session)
     return True
