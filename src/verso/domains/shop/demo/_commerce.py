@@ -262,7 +262,9 @@ async def _order(session: AsyncSession, wanted: DemoOrder, products: dict[str, P
         if problem := await apply_code(session, cart, code):
             raise RuntimeError(f"demo order for {wanted.email}: {problem}")
     form = await save_delivery_address(session, owner, wanted.address)
-    if form is None or not form.valid:
+    if form is None:
+        raise RuntimeError(f"demo order for {wanted.email}: the customer has no cart")
+    if not form.valid:
         raise RuntimeError(f"demo order for {wanted.email}: {form.errors}")
     state = await load_checkout(session, owner, customer_email=user.email)
     assert state is not None
