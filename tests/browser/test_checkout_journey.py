@@ -1,7 +1,9 @@
-"""The checkout journey (issue 5): staff set up two products, a shipping zone and a discount code; a
-guest adds both products to the cart (the drawer opens), applies the code, chooses shipping, pays on
-pickup and sees the confirmation; staff mark the order paid and ship it with a tracking number; the
-guest's confirmation page then shows the tracking. The pages pass axe and never trip the CSP."""
+"""The checkout journeys (issue 5). Staff set up two products, a shipping zone, a discount code and
+the checkout settings (bank transfer, pickup at the studio); a guest adds both products to the cart
+(the drawer opens), applies the code, chooses shipping, pays by bank transfer and sees the
+confirmation; staff mark the order paid and ship it with a tracking number; the guest's confirmation
+page then shows the tracking. Another guest collects at the shop instead (the address fields go
+away), pays on pickup, and staff hand the order over. The pages pass axe and never trip the CSP."""
 
 from __future__ import annotations
 
@@ -44,6 +46,21 @@ def _shipping_and_code(page, base: str) -> None:
     expect(page.get_by_text("“Ten percent” saved.")).to_be_visible()
 
 
+def _checkout_settings(page, base: str) -> None:
+    page.goto(f"{base}/admin/shop/settings")
+    page.get_by_label("Account holder").fill("Checkout Studio")
+    page.get_by_label("IBAN").fill("FR76 3000 6000 0112 3456 7890 189")
+    page.get_by_label("Offer pickup at the shop").check()
+    page.get_by_label("Place name").fill("The studio")
+    page.get_by_label("Address", exact=True).fill("12 rue des Potiers")
+    page.get_by_label("Town or city").fill("Lyon")
+    page.get_by_label("Postcode").fill("69001")
+    page.get_by_label("Country").select_option("FR")
+    page.get_by_label("Pickup instructions").fill("Tuesday to Saturday, 10:00 to 18:00.")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Checkout settings saved.")).to_be_visible()
+
+
 def test_a_guest_checks_out_and_staff_ship_the_order(
     person, live_server: str, owner: dict[str, str], screenshot_dir: Path
 ) -> None:
@@ -53,6 +70,7 @@ def test_a_guest_checks_out_and_staff_ship_the_order(
     _product(staff, live_server, "Checkout Mug", "12.50")
     _product(staff, live_server, "Checkout Bowl", "9")
     _shipping_and_code(staff, live_server)
+    _checkout_settings(staff, live_server)
 
     guest = person(viewport={"width": 1280, "height": 900}).new_page()
     errors = _watch_console(guest)
@@ -68,6 +86,7 @@ def test_a_guest_checks_out_and_staff_ship_the_order(
     guest.get_by_label("Full name").fill("Gail Guest")
     guest.get_by_role("button", name="Continue").click()
     expect(guest.get_by_text("guest@example.com · Gail Guest")).to_be_visible()
+    expect(guest.get_by_label("Ship it to me")).to_be_checked()
     guest.get_by_label("Address", exact=True).fill("1 rue de la Paix")
     guest.get_by_label("Town or city").fill("Paris")
     guest.get_by_label("Postcode").fill("75002")
@@ -88,7 +107,8 @@ def test_a_guest_checks_out_and_staff_ship_the_order(
     audit.goto(f"{live_server}/checkout")
     assert run_axe(audit) == []
     guest.screenshot(path=str(screenshot_dir / "shop-checkout.png"), full_page=True)
-    guest.get_by_label("Pay on pickup").check()
+    expect(guest.get_by_label("Pay on pickup")).to_have_count(0)  # only when collecting
+    guest.get_by_label("Bank transfer").check()
     guest.get_by_role("button", name="Pay €24.35").click()
     expect(guest.get_by_role("heading", name="Order VRS-")).to_be_visible()
     expect(guest.get_by_text("How to pay €24.35")).to_be_visible()
@@ -110,5 +130,48 @@ def test_a_guest_checks_out_and_staff_ship_the_order(
     guest.goto(confirmation)
     expect(guest.get_by_text("6A12345678901", exact=True)).to_be_visible()
     expect(guest.locator(".order-status")).to_contain_text("Shipped")
+    assert errors == [], errors
+    assert staff_errors == [], staff_errors
+
+
+def test_a_guest_collects_at_the_shop_and_staff_hand_it_over(
+    person, live_server: str, owner: dict[str, str], screenshot_dir: Path
+) -> None:
+    staff = person(viewport={"width": 1280, "height": 900}).new_page()
+    staff_errors = _watch_console(staff)
+    _sign_in(staff, live_server, owner)
+    _product(staff, live_server, "Pickup Vase", "30")
+    _checkout_settings(staff, live_server)
+
+    guest = person(viewport={"width": 1280, "height": 900}).new_page()
+    errors = _watch_console(guest)
+    guest.goto(f"{live_server}/shop/p/pickup-vase")
+    guest.get_by_role("button", name="Add to cart").click()
+    guest.locator("#cart-drawer").get_by_role("button", name="Check out").click()
+    guest.get_by_label("Email").fill("collector@example.com")
+    guest.get_by_label("Full name").fill("Cole Lector")
+    guest.get_by_role("button", name="Continue").click()
+    guest.get_by_label("Pick up at the shop, free").check()
+    expect(guest.get_by_label("Town or city")).to_be_hidden()  # no address to give
+    guest.get_by_role("button", name="Continue").click()
+    expect(guest.get_by_text("You will pick up your order at:")).to_be_visible()
+    expect(guest.get_by_text("Pick up at the shop: Free")).to_be_visible()
+    guest.get_by_label("Pay on pickup").check()
+    guest.get_by_role("button", name="Pay €30.00").click()
+    expect(guest.get_by_role("heading", name="Order VRS-")).to_be_visible()
+    expect(guest.get_by_role("heading", name="Pick up at")).to_be_visible()
+    expect(guest.locator(".order-detail")).to_contain_text("12 rue des Potiers")
+    expect(guest.get_by_text("Please pay €30.00 when you collect your order")).to_be_visible()
+    confirmation = guest.url
+
+    staff.goto(f"{live_server}/admin/orders")
+    staff.get_by_role("link", name="VRS-").first.click()
+    expect(staff.locator("summary", has_text="Ship")).to_have_count(0)
+    staff.get_by_role("button", name="Mark as paid").click()
+    staff.get_by_role("button", name="Mark as collected").click()
+    expect(staff.locator("body")).to_contain_text("Collected by the customer.")
+
+    guest.goto(confirmation)
+    expect(guest.locator(".order-status")).to_contain_text("Delivered")
     assert errors == [], errors
     assert staff_errors == [], staff_errors

@@ -1,5 +1,6 @@
-"""Building blocks for checkout tests: a shop that ships to France, a code, and a guest who has
-filled a cart and gone through checkout's steps over HTTP."""
+"""Building blocks for checkout tests: a shop that ships to France and takes bank transfers (or
+lets customers collect), a code, and a guest who has filled a cart and gone through checkout's steps
+over HTTP."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from tests.factories import post_form
 from tests.lib.payments.stripe_standin import WEBHOOK_SECRET
 from verso.domains.shop.models import Discount, ShippingRate, ShippingZone
+from verso.domains.shop.services import CheckoutSettings, save_checkout_settings
+from verso.lib.audit import Actor
 from verso.lib.payments import sign_stripe_payload
 
 ADDRESS = {
@@ -20,13 +23,42 @@ ADDRESS = {
 }
 
 
+BANK = {"bank_account_holder": "Juniper & Co.", "bank_iban": "FR7630006000011234567890189"}
+STUDIO = {
+    "name": "The studio",
+    "line1": "12 rue des Potiers",
+    "city": "Lyon",
+    "postcode": "69001",
+    "country": "FR",
+}
+
+
 async def make_france_shipping(session: Any, price: int = 500) -> ShippingRate:
+    """One rate to France, and bank transfer to pay by (as checkout tests pay)."""
     zone = ShippingZone(name="France", countries=["FR"], states=[], postcodes=[])
     rate = ShippingRate(name="Colissimo", kind="flat", price=price, bands=[], days_min=2, days_max=3)
     zone.rates = [rate]
     session.add(zone)
     await session.commit()
+    await offer_payments(session)
     return rate
+
+
+async def offer_payments(session: Any, **settings: Any) -> None:
+    """The shop's checkout settings: bank transfer, and whatever ``settings`` add (pickup)."""
+    await save_checkout_settings(session, CheckoutSettings(**BANK, **settings), actor=Actor(label="test"))
+    await session.commit()
+
+
+async def offer_pickup(session: Any, instructions: str = "Tuesday to Saturday, 10:00-18:00.") -> None:
+    """Customers may collect at :data:`STUDIO` (and pay then)."""
+    location = {
+        **dict.fromkeys(("name", "line1", "line2", "city", "state", "postcode", "country"), ""),
+        **STUDIO,
+    }
+    await offer_payments(
+        session, pickup_enabled=True, pickup_location=location, pickup_instructions=instructions
+    )
 
 
 async def make_code(session: Any, code: str = "TEN", **fields: Any) -> Discount:

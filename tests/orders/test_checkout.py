@@ -18,7 +18,7 @@ from verso.domains.shop.services import CartOwner, token_hash
 from verso.lib.email import OutboxEmail
 
 
-async def test_a_guest_checks_out_and_pays_on_pickup(client, admin, db_session) -> None:
+async def test_a_guest_checks_out_and_pays_by_bank_transfer(client, admin, db_session) -> None:
     mug = await make_product(db_session, "Blue mug", price=1250, stock=10)
     bowl = await make_product(db_session, "Bowl", price=900, stock=5)
     rate = await make_france_shipping(db_session, 500)
@@ -31,8 +31,8 @@ async def test_a_guest_checks_out_and_pays_on_pickup(client, admin, db_session) 
     page = await client.get("/checkout")
     # 2 x 12.50 + 9.00 = 34.00; 10% off = 3.40; shipping 5.00; total 35.60.
     assert "Discount TEN" in page.text and "−€3.40" in page.text and "€35.60" in page.text  # noqa: RUF001
-    assert "Colissimo" in page.text and "Pay on pickup" in page.text
-    paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    assert "Colissimo" in page.text and "Bank transfer" in page.text and "Pay on pickup" not in page.text
+    paid = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
     assert paid.status_code == 303, paid.text[:3000]
     location = paid.headers["location"]
     assert re.fullmatch(r"/orders/VRS-\d{4}-000001\?t=[0-9a-f]{32}", location)
@@ -76,7 +76,7 @@ async def test_steps_refuse_bad_input_inline_and_keep_it(client, admin, db_sessi
     )
     assert nowhere.status_code == 303
     assert "We do not ship to this address yet." in (await client.get("/checkout")).text
-    early = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"})
+    early = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"})
     assert early.status_code == 422 and "Choose how to ship your order." in early.text
     assert (await db_session.scalar(select(func.count()).select_from(Order))) == 0
 
@@ -89,10 +89,10 @@ async def test_a_code_that_does_not_apply_says_why(client, admin, db_session) ->
     await fill_checkout(client, rate, code="BIG")
     page = await client.get("/checkout")
     assert "Spend €37.50 more to use this code" in page.text
-    refused = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"})
+    refused = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"})
     assert refused.status_code == 422 and "Spend €37.50 more" in refused.text
     await post_form(client, "/checkout/codes/remove", {"code": "BIG"})
-    placed = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    placed = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
     assert placed.status_code == 303
 
 
@@ -103,10 +103,10 @@ async def test_a_price_change_is_shown_before_paying(client, admin, db_session) 
     await fill_checkout(client, rate)
     await db_session.execute(update(Product).where(Product.id == mug.id).values(price=1400))
     await db_session.commit()
-    first = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"})
+    first = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"})
     assert first.status_code == 422 and "Some prices have changed" in first.text and "€19.00" in first.text
     assert (await db_session.scalar(select(func.count()).select_from(Order))) == 0
-    again = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    again = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
     assert again.status_code == 303
     assert (await db_session.scalar(select(Order.total))) == 1900
 
@@ -121,7 +121,7 @@ async def test_the_last_unit_sold_meanwhile_is_refused_with_nothing_written(
     await fill_checkout(client, rate, code="TEN")
     await db_session.execute(update(Product).where(Product.id == mug.id).values(stock=1))
     await db_session.commit()
-    refused = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    refused = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"] == "/cart"
     assert "Only 1 available" in (await client.get("/cart")).text
     assert (await db_session.scalar(select(func.count()).select_from(Order))) == 0
@@ -136,7 +136,7 @@ async def test_order_pages_answer_404_without_the_signature(app, client, admin, 
     rate = await make_france_shipping(db_session)
     await add_to_cart(client, mug)
     await fill_checkout(client, rate)
-    paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    paid = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
     number = paid.headers["location"].split("?")[0].rsplit("/", 1)[1]
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as stranger:
         assert (await stranger.get(f"/orders/{number}")).status_code == 404

@@ -7,12 +7,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.factories import post_form
-from tests.orders.helpers import add_to_cart, fill_checkout, make_france_shipping
+from tests.orders.helpers import add_to_cart, fill_checkout, make_france_shipping, offer_payments
 from tests.shop.helpers import make_product
 from verso.domains.orders.models import Order
 from verso.domains.shop.services._discounts import DiscountInput, DiscountService
 from verso.domains.shop.services._shipping import RateInput, ShippingService, parse_places
-from verso.domains.shop.services._shop_settings import CheckoutSettings, save_checkout_settings
 from verso.domains.shop.services._tax_rates import TaxRateInput, TaxRateService
 from verso.lib.audit import Actor
 
@@ -45,8 +44,7 @@ async def test_staff_changes_to_the_set_up_show_on_the_next_checkout_page(client
     await db_session.commit()
     assert "€20.40" in await _total(client)  # 20% on goods and shipping, on top
 
-    await save_checkout_settings(db_session, CheckoutSettings(prices_include_tax=True), actor=ACTOR)
-    await db_session.commit()
+    await offer_payments(db_session, prices_include_tax=True)
     assert "€17.00" in await _total(client)  # the same prices, tax now included
 
     discounts = DiscountService(session=db_session)
@@ -69,7 +67,7 @@ async def test_an_automatic_discount_used_up_by_an_order_stops_at_once(client, a
     for email in ("ann@example.com", "bob@example.com"):
         await add_to_cart(client, mug)
         await fill_checkout(client, rate, email=email)
-        paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+        paid = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
         assert paid.status_code == 303, paid.text[:2000]
     orders = await db_session.execute(select(Order.email, Order.discount_total).order_by(Order.number))
     assert [tuple(o) for o in orders] == [("ann@example.com", 200), ("bob@example.com", 0)]

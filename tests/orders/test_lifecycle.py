@@ -38,7 +38,7 @@ from verso.lib.audit import Actor
 STAFF = Actor(label="staff")
 
 
-async def _order(client, db_session, *, provider: str = "pay_on_pickup", code: str | None = None) -> Order:
+async def _order(client, db_session, *, provider: str = "bank_transfer", code: str | None = None) -> Order:
     """One order for two mugs at 12.50 with 5.00 shipping, placed through checkout."""
     mug = await make_product(db_session, "Blue mug", price=1250, stock=5)
     rate = await make_france_shipping(db_session)

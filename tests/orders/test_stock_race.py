@@ -60,7 +60,7 @@ async def test_fifty_buyers_for_ten_units(admin, db_session, session_maker) -> N
 
         async def buy(session, state) -> str:
             try:
-                await pay(session, state, "pay_on_pickup")
+                await pay(session, state, "bank_transfer")
             except CheckoutError as error:
                 return error.message
             return "bought"

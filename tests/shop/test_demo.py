@@ -177,7 +177,7 @@ async def test_demo_shop_sells(db_session) -> None:
     settings = await checkout_settings(db_session)
     assert settings.prices_include_tax and settings.hold_minutes == 15 and settings.pickup_enabled
     assert settings.bank_transfer_enabled and settings.bank_iban == "FR7630006000011234567890189"
-    assert "12 rue des Potiers" in settings.pickup_instructions
+    assert settings.pickup_offered and settings.pickup_location["line1"] == "12 rue des Potiers"
 
     discounts = {d.code or d.name: d for d in (await db_session.scalars(select(Discount))).all()}
     welcome, mugs = discounts["WELCOME10"], discounts["MUG2FOR1"]

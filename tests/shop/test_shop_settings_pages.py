@@ -1,5 +1,5 @@
 """The checkout settings page over HTTP: defaults, saving with an audit entry, inline errors for the
-IBAN, BIC, hold time and half-given bank details, and who may open it."""
+IBAN, BIC, hold time, half-given bank details and a pickup with no place, and who may open it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ GOOD = {
     "bank_bic": "agrifrpp",
     "bank_name": "Crédit Agricole",
     "pickup_enabled": "on",
-    "pickup_instructions": "12 rue des Lilas, Tue-Sat 9-18.",
+    "pickup_instructions": "Tue-Sat 9-18.",
+    "pickup_name": "The bakery",
+    "pickup_line1": " 12 rue des Lilas ",
+    "pickup_city": "Lyon",
+    "pickup_postcode": "69001",
+    "pickup_country": "fr",
 }
 
 
@@ -39,8 +44,17 @@ async def test_settings_page_saves_and_audits(admin_client, db_session) -> None:
         await db_session.scalars(select(AuditLog).where(AuditLog.action == "shop.settings.updated"))
     ).one()
     assert entry.changes["hold_minutes"] == [15, 30]
+    assert row.pickup_enabled and row.pickup_location == {
+        "name": "The bakery",
+        "line1": "12 rue des Lilas",
+        "line2": "",
+        "city": "Lyon",
+        "state": "",
+        "postcode": "69001",
+        "country": "FR",
+    }
     again = await admin_client.get(BASE)
-    assert "FR76 3000 6000 0112 3456 7890 189" in again.text
+    assert "FR76 3000 6000 0112 3456 7890 189" in again.text and 'value="12 rue des Lilas"' in again.text
     htmx = await post_form(admin_client, BASE, {**GOOD, "pickup_enabled": ""}, htmx=True)
     assert htmx.headers["hx-redirect"] == BASE
 
@@ -57,6 +71,12 @@ async def test_settings_refused_inline(admin_client, db_session) -> None:
     assert "This IBAN is not valid" in bad.text
     assert "A BIC has 8 or 11 letters and digits" in bad.text
     assert "Enter a number of minutes from 5 to 120." in bad.text
+    nowhere = await post_form(admin_client, BASE, {**GOOD, "pickup_line1": "", "pickup_city": ""}, htmx=True)
+    assert nowhere.status_code == 422 and "Give the street address where customers collect" in nowhere.text
+    assert (
+        "Give the town or city where customers collect" in nowhere.text
+        and 'value="The bakery"' in nowhere.text
+    )
     half = await post_form(admin_client, BASE, {**GOOD, "bank_iban": ""})
     assert half.status_code == 422 and "Give the IBAN with the account holder" in half.text
     assert await db_session.scalar(select(ShopSettings.id)) is None

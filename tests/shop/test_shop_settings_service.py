@@ -20,8 +20,8 @@ ACTOR = Actor(label="test")
 async def test_defaults_then_saved_values(db_session) -> None:
     defaults = await checkout_settings(db_session)
     assert defaults == CheckoutSettings()
-    assert (defaults.prices_include_tax, defaults.hold_minutes, defaults.pickup_enabled) == (False, 15, True)
-    assert not defaults.bank_transfer_enabled
+    assert (defaults.prices_include_tax, defaults.hold_minutes, defaults.pickup_enabled) == (False, 15, False)
+    assert not defaults.bank_transfer_enabled and not defaults.pickup_offered
     wanted = CheckoutSettings(
         prices_include_tax=True,
         hold_minutes=20,
@@ -46,6 +46,33 @@ async def test_refusals(db_session) -> None:
     assert CheckoutSettings(hold_minutes=121).problems().keys() == {"hold_minutes"}
     assert CheckoutSettings(hold_minutes=5, bank_bic="COBADEFF1").problems().keys() == {"bank_bic"}
     assert CheckoutSettings(hold_minutes=120, bank_account_holder="Me").problems().keys() == {"bank_iban"}
+
+
+def test_pickup_needs_a_place_to_collect_from() -> None:
+    """Pickup is offered only with the street, town and country given: customers go there, and tax
+    is worked out there."""
+    refused = CheckoutSettings(pickup_enabled=True).problems()
+    assert refused == {
+        "pickup_line1": "Give the street address where customers collect their orders.",
+        "pickup_city": "Give the town or city where customers collect their orders.",
+        "pickup_country": "Give the country where customers collect their orders.",
+    }
+    studio = {
+        "name": "Studio",
+        "line1": "12 rue des Potiers",
+        "city": "Lyon",
+        "postcode": "69001",
+        "country": "FR",
+    }
+    assert CheckoutSettings(pickup_enabled=True, pickup_location={**studio, "country": "XX"}).problems() == {
+        "pickup_country": "Choose a country from the list."
+    }
+    offered = CheckoutSettings(pickup_enabled=True, pickup_location=studio)
+    assert not offered.problems() and offered.pickup_offered
+    assert offered.pickup_place == "Studio, 12 rue des Potiers, 69001 Lyon"
+    # Switched off, a half-given place is kept without complaint; nothing is offered.
+    assert not CheckoutSettings(pickup_location={"city": "Lyon"}).problems()
+    assert not CheckoutSettings(pickup_location=studio).pickup_offered
 
 
 def test_iban_check_digits() -> None:

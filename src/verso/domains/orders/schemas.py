@@ -9,7 +9,7 @@ the order's fulfilment status ``fulfillment_status``, as integrators expect.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -78,6 +78,12 @@ class OrderOut(msgspec.Struct):
     gift_card_total: Annotated[int, Meta(description="Paid with gift cards, in minor units.")]
     amount_due: Annotated[int, Meta(description="Paid (or to pay) by card or transfer, in minor units.")]
     refunded_total: Minor
+    delivery: Annotated[
+        Literal["ship", "pickup"],
+        Meta(
+            description="ship, or pickup: the customer collects at the shop (shipping_address is the shop's)."
+        ),
+    ]
     shipping_method: str
     shipping_address: Annotated[
         dict[str, str] | None,
@@ -193,6 +199,7 @@ def order_out(order: Order, shipments: list[Shipment]) -> OrderOut:
         gift_card_total=order.gift_card_total,
         amount_due=order.amount_due,
         refunded_total=order.refunded_total,
+        delivery=order.delivery,  # type: ignore[arg-type]  # "ship" or "pickup", as written
         shipping_method=order.shipping_method,
         shipping_address=order.shipping_address,
         payment_provider=order.payment_provider,

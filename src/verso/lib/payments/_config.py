@@ -22,7 +22,6 @@ class PaymentConfig:
     bank_bic: str = ""
     bank_name: str = ""
     pickup_enabled: bool = True
-    pickup_instructions: str = ""
 
     @property
     def stripe_configured(self) -> bool:

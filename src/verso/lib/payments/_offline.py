@@ -54,9 +54,7 @@ class OfflineProvider:
         reference = request.order_reference
         if self._method == "bank_transfer":
             return self._bank_transfer(reference, amount)
-        text = f"Please pay {amount} when you collect your order {reference}."
-        if self._config.pickup_instructions:
-            text = f"{text} {self._config.pickup_instructions}"
+        text = f"Please pay {amount} when you collect your order {reference}."  # where: the order says
         return AwaitStaff(
             provider=self.key,
             reference=reference,

@@ -18,6 +18,7 @@ class CheckoutDraft(UUIDv7AuditBase):
     email: Mapped[str] = mapped_column(String(254), default="")
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    delivery: Mapped[str] = mapped_column(String(10), default="ship", server_default="ship")  # or "pickup"
     shipping_address: Mapped[dict[str, str] | None] = mapped_column(JsonB)
     shipping_rate_id: Mapped[UUID | None] = mapped_column()
     payment_provider: Mapped[str] = mapped_column(String(20), default="")

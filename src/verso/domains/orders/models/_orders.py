@@ -52,6 +52,8 @@ class Order(UUIDv7AuditBase):
     gift_card_total: Mapped[int] = mapped_column(Integer, default=0)
     amount_due: Mapped[int] = mapped_column(Integer)
     refunded_total: Mapped[int] = mapped_column(Integer, default=0)
+    # "pickup": collected at the shop, whose location is then the shipping address.
+    delivery: Mapped[str] = mapped_column(String(10), default="ship", server_default="ship")
     shipping_address: Mapped[dict[str, str] | None] = mapped_column(JsonB)
     billing_address: Mapped[dict[str, str] | None] = mapped_column(JsonB)
     shipping_rate_id: Mapped[UUID | None] = mapped_column()

@@ -41,6 +41,7 @@ from verso.domains.shop.models import Cart
 from verso.domains.shop.services import (
     CartOwner,
     acknowledge_prices,
+    checkout_settings,
     find_cart,
     normalise_discount_code,
     normalise_gift_card_code,
@@ -57,6 +58,7 @@ from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, Paymen
 
 STEPS = ("contact", "address", "shipping", "pay")
 MAX_CODES = 5
+PAY_ON_PICKUP = "pay_on_pickup"  # offered only to a customer who collects
 
 
 @dataclass
@@ -74,11 +76,16 @@ class CheckoutState:
         return self.customer_email or self.draft.email
 
     @property
+    def pickup(self) -> bool:
+        """The customer collects the order at the shop: no address, no rate to choose."""
+        return self.priced.pickup_location is not None
+
+    @property
     def step(self) -> str:
         """The first step still to do."""
         if not self.email:
             return "contact"
-        if self.priced.totals.needs_shipping and not self.draft.shipping_address:
+        if self.priced.totals.needs_shipping and not (self.pickup or self.draft.shipping_address):
             return "address"
         if self.priced.totals.needs_shipping and self.priced.totals.shipping is None:
             return "shipping"
@@ -163,8 +170,12 @@ async def load_checkout(
             shipping_rate_id=draft.shipping_rate_id,
             discount_codes=list(cart.discount_codes or []),
             gift_card_codes=list(cart.gift_card_codes or []),
+            delivery=draft.delivery or "ship",
         )
-        providers = (await payment_providers(session)).available()
+        collect = priced.pickup_location is not None
+        providers = [
+            p for p in (await payment_providers(session)).available() if collect or p.key != PAY_ON_PICKUP
+        ]
         addresses = await saved_addresses(session, owner.customer_id) if owner.customer_id else []
     return CheckoutState(owner, cart, draft, priced, providers, addresses, customer_email)
 
@@ -196,8 +207,11 @@ async def save_contact(
 async def save_delivery_address(
     session: AsyncSession, owner: CartOwner, values: Mapping[str, Any]
 ) -> FormState | None:
-    """A saved address picked by id, or a typed one (validated; a customer may keep it). The rates
-    depend on the address, so the customer chooses one again. None when there is no cart."""
+    """Pick up at the shop (when offered), or ship to a saved address picked by id or a typed one
+    (validated; a customer may keep it). The rates depend on the address, so the customer chooses
+    one again. None when there is no cart."""
+    if values.get("delivery") == "pickup":
+        return await _collect(session, owner, values)
     customer_id = owner.customer_id
     chosen = str(values.get("saved_address") or "")
     if chosen and customer_id:
@@ -221,8 +235,26 @@ async def save_delivery_address(
                 form.add_error("save_address", str(error))
                 return form
         address = address_dict(typed)
-    answers = {"shipping_address": address, "name": address.get("name", ""), "shipping_rate_id": None}
+    answers = {
+        "delivery": "ship",
+        "shipping_address": address,
+        "name": address.get("name", ""),
+        "shipping_rate_id": None,
+    }
     if not await save_answers(session, owner, answers, unless_set=frozenset({"name"})):
+        return None
+    return form
+
+
+async def _collect(session: AsyncSession, owner: CartOwner, values: Mapping[str, Any]) -> FormState | None:
+    """The customer will collect the order: refused when the shop does not offer it (any more)."""
+    form = FormState(values=dict(values))
+    if not (await checkout_settings(session)).pickup_offered:
+        form.add_error(
+            "__all__", "Pickup at the shop is not offered at the moment: enter a delivery address."
+        )
+        return form
+    if not await save_answers(session, owner, {"delivery": "pickup", "shipping_rate_id": None}):
         return None
     return form
 
@@ -304,7 +336,8 @@ async def pay(
         email=state.email,
         name=draft.name,
         phone=draft.phone,
-        address=draft.shipping_address,
+        address=state.priced.pickup_location or draft.shipping_address,
+        delivery="pickup" if state.pickup else "ship",
         provider=provider_key,
         note=note.strip()[:1000],
     )

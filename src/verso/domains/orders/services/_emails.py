@@ -12,6 +12,7 @@ from verso.domains.ops.services import business_cache
 from verso.domains.orders.models import Order
 from verso.domains.orders.services._links import order_url
 from verso.domains.orders.services._timeline import record
+from verso.domains.shop.services import checkout_settings, place_line
 from verso.lib.email import send_email
 from verso.lib.money import format_money
 
@@ -44,9 +45,13 @@ async def send_order_email(session: AsyncSession, order: Order, kind: str, **ext
         "refund_amount": _money(order, refund.amount) if refund else "",
         "downloads": [(token.filename, raw) for token, raw in extra.get("downloads") or []],
         "instructions": None,
+        "pickup": "",
     }
     if kind == "placed":
         context["instructions"] = extra.get("instructions")
+        if order.delivery == "pickup":
+            context["pickup"] = place_line(order.shipping_address)
+            context["pickup_instructions"] = (await checkout_settings(session)).pickup_instructions
     subject = SUBJECTS[kind].format(number=order.number, amount=context["refund_amount"])
     # Recorded first, so it is written with the email's flush (an error rolls both back).
     record(session, order, "email", f"Emailed the customer: {subject}.", internal=True)

@@ -35,8 +35,14 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "cancelled": frozenset(),
     "refunded": frozenset(),
 }
+# An order collected at the shop is handed over, never shipped: once paid, it becomes delivered.
+PICKUP_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    **TRANSITIONS,
+    "paid": frozenset({"processing", "delivered", "cancelled", "refunded"}),
+    "processing": frozenset({"delivered", "cancelled", "refunded"}),
+}
 REFUND_JOB = "orders.refund_payment"
-assert set(TRANSITIONS) == set(STATUSES)
+assert set(TRANSITIONS) == set(STATUSES) == set(PICKUP_TRANSITIONS)
 
 
 class OrderError(Exception):
@@ -48,12 +54,15 @@ class OrderError(Exception):
 
 
 def can_move(order: Order, status: str) -> bool:
-    return status in TRANSITIONS.get(order.status, frozenset())
+    rules = PICKUP_TRANSITIONS if order.delivery == "pickup" else TRANSITIONS
+    return status in rules.get(order.status, frozenset())
 
 
 def _move(order: Order, status: str) -> None:
     if status not in TRANSITIONS:
         raise OrderError(f"Unknown status {status!r}. Valid: {', '.join(STATUSES)}.", "status")
+    if status == "shipped" and order.delivery == "pickup":
+        raise OrderError(_COLLECTED, "status")
     if not can_move(order, status):
         raise OrderError(f"An order that is {order.status} cannot become {status}.", "status")
     order.status = status
@@ -162,7 +171,12 @@ def _to_ship(order: Order, quantities: Mapping[UUID, int] | None) -> list[tuple[
     return chosen
 
 
+_COLLECTED = "The customer collects this order at the shop: mark it delivered once collected."
+
+
 async def ship(session: AsyncSession, order: Order, shipment: ShipmentInput, *, actor: Actor) -> Shipment:
+    if order.delivery == "pickup":
+        raise OrderError(_COLLECTED, "status")
     if order.status not in ("paid", "processing", "shipped"):
         raise OrderError(
             f"An order that is {order.status} cannot be shipped: it must be paid first.", "status"
@@ -211,7 +225,8 @@ async def mark_delivered(session: AsyncSession, order: Order, *, actor: Actor) -
     _move(order, "delivered")
     order.delivered_at = clock.utcnow()
     order.fulfilment_status = "delivered"
-    record(session, order, "delivered", "Marked as delivered.", actor=actor)
+    message = "Collected by the customer." if order.delivery == "pickup" else "Marked as delivered."
+    record(session, order, "delivered", message, actor=actor)
 
 
 async def start_processing(session: AsyncSession, order: Order, *, actor: Actor) -> None:

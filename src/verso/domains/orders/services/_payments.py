@@ -65,8 +65,7 @@ async def payment_providers(session: AsyncSession) -> PaymentProviders:
         bank_iban=shop.bank_iban,
         bank_bic=shop.bank_bic,
         bank_name=shop.bank_name,
-        pickup_enabled=shop.pickup_enabled,
-        pickup_instructions=shop.pickup_instructions,
+        pickup_enabled=shop.pickup_offered,
     )
     if _built is None or _built[0] != config:
         old, _built = _built, (config, PaymentProviders(config))

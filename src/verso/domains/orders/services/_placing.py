@@ -57,9 +57,10 @@ class Placement:
     email: str
     name: str
     phone: str
-    address: dict[str, str] | None
+    address: dict[str, str] | None  # where to ship, or the shop's location for a pickup
     provider: str
     note: str = ""
+    delivery: str = "ship"  # or "pickup"
 
 
 def check_ready(priced: PricedCart, placement: Placement, available: frozenset[str]) -> None:
@@ -78,6 +79,10 @@ def check_ready(priced: PricedCart, placement: Placement, available: frozenset[s
     if refused := [r for r in totals.refusals if r.reason != "not_needed"]:
         raise CheckoutError(
             refused[0].message, "shipping" if refused[0].reason == "shipping_unavailable" else "codes"
+        )
+    if totals.amount_due > 0 and placement.provider == "pay_on_pickup" and placement.delivery != "pickup":
+        raise CheckoutError(
+            "Pay on pickup is for orders you collect at the shop: choose another way to pay.", "pay"
         )
     if totals.amount_due > 0 and placement.provider not in available:
         raise CheckoutError("Choose how to pay.", "pay")
@@ -158,8 +163,9 @@ async def place_order(
         total=totals.total,
         gift_card_total=totals.gift_card_total,
         amount_due=totals.amount_due,
+        delivery=placement.delivery,
         shipping_address=placement.address if totals.needs_shipping else None,
-        billing_address=placement.address,
+        billing_address=placement.address if placement.delivery == "ship" else None,
         shipping_rate_id=totals.shipping.rate_id if totals.shipping else None,
         shipping_method=totals.shipping.name if totals.shipping else "",
         discounts=[

@@ -35,13 +35,15 @@ PAID_STATUSES = ("paid", "processing", "shipped", "delivered")
 
 @dataclass(frozen=True, slots=True)
 class PricedCart:
-    """``lines[i]`` prices ``view.lines[i]``."""
+    """``lines[i]`` prices ``view.lines[i]``. ``pickup_location`` is where the customer collects
+    the order, when they chose to (and the shop offers it, and there is something to collect)."""
 
     view: CartView
     lines: tuple[pricing.CartLine, ...]
     totals: pricing.Totals
     settings: CheckoutSettings
     currency: str
+    pickup_location: dict[str, str] | None = None
 
     @property
     def refusals(self) -> tuple[pricing.Refusal, ...]:
@@ -89,9 +91,15 @@ async def price_cart(
     shipping_rate_id: UUID | None,
     discount_codes: Sequence[str],
     gift_card_codes: Sequence[str],
+    delivery: str = "ship",
 ) -> PricedCart:
+    """``address`` is where to ship; with ``delivery`` "pickup" (when the shop offers it) the order
+    is priced as collected at the shop instead, and taxed there."""
     settings = await checkout_settings(session)
     currency = business_cache.current().currency
+    collect = delivery == "pickup" and settings.pickup_offered
+    if collect:
+        address = settings.pickup_location
     discounts = await pricing_discounts(session, discount_codes)
     wanted = {cid for d in discounts if d.applies_to == "collections" for cid in d.collection_ids}
     product_ids = [line.item.product_id for line in view.lines if line.item.product_id]
@@ -125,6 +133,8 @@ async def price_cart(
         gift_cards=await pricing_gift_cards(session, gift_card_codes),
         gift_card_codes=tuple(gift_card_codes),
         currency=currency,
+        pickup=collect,
     )
     totals = pricing.price_checkout(checkout, now=clock.utcnow(), format_money=format_for(currency))
-    return PricedCart(view, lines, totals, settings, currency)
+    location = address if collect and totals.needs_shipping else None
+    return PricedCart(view, lines, totals, settings, currency, location)

@@ -13,17 +13,20 @@ from sqlalchemy.orm import selectinload
 from verso.domains.orders.models import Order, OrderEvent, Payment, Shipment
 from verso.domains.orders.services._figures import Figures, order_figures
 from verso.domains.orders.services._links import signature_matches
+from verso.domains.shop.services import checkout_settings
 
 
 @dataclass(frozen=True, slots=True)
 class OrderView:
-    """An order as its customer sees it: no internal notes."""
+    """An order as its customer sees it: no internal notes. ``pickup_instructions`` are the shop's
+    current ones, for an order still to collect."""
 
     order: Order
     figures: Figures
     shipments: list[Shipment]
     payment: Payment | None
     events: list[OrderEvent]
+    pickup_instructions: str = ""
 
 
 async def by_number(session: AsyncSession, number: str) -> Order | None:
@@ -52,7 +55,9 @@ async def customer_view(session: AsyncSession, order: Order) -> OrderView:
             )
         ).all()
     )
-    return OrderView(order, order_figures(order), shipments, payment, events)
+    to_collect = order.delivery == "pickup" and order.status in ("pending", "paid", "processing")
+    instructions = (await checkout_settings(session)).pickup_instructions if to_collect else ""
+    return OrderView(order, order_figures(order), shipments, payment, events, instructions)
 
 
 async def order_for_visitor(

@@ -243,7 +243,7 @@ def allowed_actions(order: Order) -> frozenset[str]:
         actions.add("paid")
     if can_move(order, "processing"):
         actions.add("processing")
-    if order.status in ("paid", "processing", "shipped") and left_to_ship(order):
+    if order.status in ("paid", "processing", "shipped") and order.delivery == "ship" and left_to_ship(order):
         actions.add("ship")
     if can_move(order, "delivered"):
         actions.add("delivered")
@@ -381,7 +381,7 @@ class BulkResult:
 
 async def bulk_ship(session: AsyncSession, order_ids: Sequence[UUID], *, actor: Actor) -> BulkResult:
     """Ship everything left on each paid or processing order chosen (no tracking); orders in any
-    other state, or with nothing left to ship, are skipped and counted."""
+    other state, collected at the shop, or with nothing left to ship, are skipped and counted."""
     unique = list(dict.fromkeys(order_ids))
     orders: Mapping[UUID, Order] = {
         order.id: order
@@ -394,7 +394,11 @@ async def bulk_ship(session: AsyncSession, order_ids: Sequence[UUID], *, actor: 
     shipped = 0
     for order_id in unique:
         order = orders.get(order_id)
-        if order is None or order.status not in ("paid", "processing") or not left_to_ship(order):
+        if (
+            order is None
+            or order.status not in ("paid", "processing")
+            or "ship" not in allowed_actions(order)
+        ):
             continue
         await staff_ship(session, order, ShipmentInput(), actor=actor)
         shipped += 1

@@ -56,10 +56,13 @@ def _forms(state: CheckoutState) -> dict[str, FormState]:
     return {
         "contact": form_from({"email": state.email, "name": draft.name, "phone": draft.phone}),
         "address": form_from(
-            dict(
-                draft.shipping_address
-                or {"country": _default_country(), "name": draft.name, "phone": draft.phone}
-            )
+            {
+                "delivery": "pickup" if state.pickup else "ship",
+                **(
+                    draft.shipping_address
+                    or {"country": _default_country(), "name": draft.name, "phone": draft.phone}
+                ),
+            }
         ),
         "codes": form_from({}),
         "shipping": form_from({}),

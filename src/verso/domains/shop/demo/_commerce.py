@@ -70,9 +70,16 @@ SETTINGS = CheckoutSettings(
     bank_iban="FR76 3000 6000 0112 3456 7890 189",  # a well-formed test IBAN: no such account
     bank_name="Demo Bank (not a real account)",
     pickup_enabled=True,
-    pickup_instructions=(
-        "Collect from the studio, 12 rue des Potiers, Lyon, Tuesday to Saturday, 10:00–18:00."  # noqa: RUF001
-    ),
+    pickup_instructions="Tuesday to Saturday, 10:00–18:00: bring your order number.",  # noqa: RUF001
+    pickup_location={
+        "name": "Juniper & Co. studio",
+        "line1": "12 rue des Potiers",
+        "line2": "",
+        "city": "Lyon",
+        "state": "",
+        "postcode": "69001",
+        "country": "FR",
+    },
 )
 MUG = "Stoneware Mug"
 GIFT_CARD = Item(

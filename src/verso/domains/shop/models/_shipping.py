@@ -83,5 +83,7 @@ class ShopSettings(BigIntAuditBase):
     bank_iban: Mapped[str] = mapped_column(String(40), default="")
     bank_bic: Mapped[str] = mapped_column(String(11), default="")
     bank_name: Mapped[str] = mapped_column(String(120), default="")
-    pickup_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    pickup_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     pickup_instructions: Mapped[str] = mapped_column(Text, default="")
+    # Where customers collect (keys of an order's address): shown to them, and taxed there.
+    pickup_location: Mapped[dict[str, str] | None] = mapped_column(JsonB)

@@ -23,6 +23,7 @@ from verso.domains.shop.pricing._discounts import (
 )
 from verso.domains.shop.pricing._money import FULL, allocate, round_half_up, share
 from verso.domains.shop.pricing._shipping import (
+    PICKUP,
     Address,
     Band,
     Region,
@@ -48,6 +49,7 @@ from verso.domains.shop.pricing._totals import (
 
 __all__ = [
     "FULL",
+    "PICKUP",
     "Address",
     "AppliedDiscount",
     "Band",

@@ -152,14 +152,18 @@ class ShippingZone:
 
 @dataclass(frozen=True, slots=True)
 class ShippingQuote:
-    """A rate as offered at checkout: its charge for this cart and its delivery estimate in days."""
+    """A rate as offered at checkout: its charge for this cart and its delivery estimate in days.
+    ``rate_id`` is None for :data:`PICKUP`."""
 
-    rate_id: UUID
+    rate_id: UUID | None
     name: str
     amount: int
     zone_name: str
     days_min: int | None = None
     days_max: int | None = None
+
+
+PICKUP = ShippingQuote(rate_id=None, name="Pick up at the shop", amount=0, zone_name="")
 
 
 def match_zone(zones: Sequence[ShippingZone], address: Address) -> ShippingZone | None:

@@ -26,6 +26,7 @@ from verso.domains.shop.pricing._discounts import (
 )
 from verso.domains.shop.pricing._money import DateFormat, MoneyFormat, iso_date
 from verso.domains.shop.pricing._shipping import (
+    PICKUP,
     Address,
     ShippingQuote,
     ShippingZone,
@@ -63,7 +64,8 @@ class GiftCardRedemption:
 class Checkout:
     """Everything pricing needs, as plain values. ``discounts`` holds the automatic offers and the
     discounts whose codes were typed (looked up by the caller); ``gift_cards`` likewise. Without an
-    ``address`` there is no shipping and no tax yet."""
+    ``address`` there is no shipping and no tax yet. With ``pickup`` the customer collects: the
+    ``address`` is the shop's (tax is worked out there) and shipping is :data:`PICKUP`, free."""
 
     lines: tuple[CartLine, ...]
     customer: CustomerContext = CustomerContext()
@@ -77,6 +79,7 @@ class Checkout:
     gift_cards: tuple[GiftCard, ...] = ()
     gift_card_codes: tuple[str, ...] = ()
     currency: str = ""  # the order's; a gift card in another currency cannot pay for it
+    pickup: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +195,12 @@ def _price(chosen: Sequence[Discount], checkout: Checkout) -> Totals:
     line_discounts = [sum(a.line_amounts[i] for a in applied) for i in range(len(lines))]
     net = [line.subtotal - taken for line, taken in zip(lines, line_discounts, strict=True)]
     needed = needs_shipping(lines)
-    options = shipping_quotes(checkout.zones, address, lines, sum(net)) if address and needed else ()
-    quote = next((q for q in options if q.rate_id == checkout.shipping_rate_id), None)
+    if needed and checkout.pickup:
+        options: tuple[ShippingQuote, ...] = ()
+        quote: ShippingQuote | None = PICKUP
+    else:
+        options = shipping_quotes(checkout.zones, address, lines, sum(net)) if address and needed else ()
+        quote = next((q for q in options if q.rate_id == checkout.shipping_rate_id), None)
     refusals: tuple[Refusal, ...] = ()
     if needed and address and checkout.shipping_rate_id is not None and quote is None:
         message = "This shipping option is not available for this address and cart. Please choose another."

@@ -103,6 +103,7 @@ from verso.domains.shop.services._shipping import (
 from verso.domains.shop.services._shop_settings import (
     CheckoutSettings,
     checkout_settings,
+    place_line,
     save_checkout_settings,
 )
 from verso.domains.shop.services._sitemap import sitemap_xml
@@ -222,6 +223,7 @@ __all__ = [
     "normalise_discount_code",
     "normalise_gift_card_code",
     "owner_cart_id",
+    "place_line",
     "pricing_discounts",
     "pricing_gift_cards",
     "pricing_tax_rates",

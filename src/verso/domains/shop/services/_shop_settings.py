@@ -1,5 +1,6 @@
 """The shop's checkout settings: whether prices include tax, how long stock is held while a customer
-pays, and the offline ways to pay (bank transfer details, pay on pickup).
+pays, the offline ways to pay (bank transfer details) and pickup at the shop (where, and the
+instructions; a customer who collects may pay then).
 
 One row (``SHOP_SETTINGS_ID``), created on first save; until then the defaults apply. Kept per
 catalogue version (saving bumps it), so a change shows on the next request in every process while
@@ -9,6 +10,7 @@ a checkout page reads only the version.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -19,10 +21,23 @@ from verso.domains.shop.models._shipping import SHOP_SETTINGS_ID
 from verso.domains.shop.services._products import ProductError
 from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib.audit import Actor, audit, diff
+from verso.lib.countries import country_codes
 
 HOLD_MINUTES = (5, 120)
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+# The pickup location's parts (an order's address keys), each at most this long; the form names
+# them ``pickup_<key>``.
+LOCATION_LIMITS = {
+    "name": 120,
+    "line1": 200,
+    "line2": 200,
+    "city": 100,
+    "state": 100,
+    "postcode": 20,
+    "country": 2,
+}
+_LOCATION_NEEDS = {"line1": "the street address", "city": "the town or city", "country": "the country"}
 
 
 def compact_code(text: str) -> str:
@@ -50,12 +65,22 @@ class CheckoutSettings:
     bank_iban: str = ""
     bank_bic: str = ""
     bank_name: str = ""
-    pickup_enabled: bool = True
+    pickup_enabled: bool = False
     pickup_instructions: str = ""
+    pickup_location: dict[str, str] | None = None
 
     @property
     def bank_transfer_enabled(self) -> bool:
         return bool(self.bank_account_holder and self.bank_iban)
+
+    @property
+    def pickup_place(self) -> str:
+        return place_line(self.pickup_location)
+
+    @property
+    def pickup_offered(self) -> bool:
+        """Customers may choose to collect (and pay on pickup): switched on, and the place is known."""
+        return self.pickup_enabled and bool(self.pickup_location)
 
     def problems(self) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -75,7 +100,43 @@ class CheckoutSettings:
         for name, limit in (("bank_account_holder", 120), ("bank_name", 120), ("pickup_instructions", 2000)):
             if len(getattr(self, name)) > limit:
                 errors[name] = f"Must be at most {limit} characters."
+        return errors | self._location_problems()
+
+    def _location_problems(self) -> dict[str, str]:
+        location, errors = self.pickup_location or {}, {}
+        for key, limit in LOCATION_LIMITS.items():
+            if len(location.get(key, "")) > limit:
+                errors[f"pickup_{key}"] = f"Must be at most {limit} characters."
+        country = location.get("country", "")
+        if country and country not in country_codes():
+            errors["pickup_country"] = "Choose a country from the list."
+        if self.pickup_enabled:
+            for key, what in _LOCATION_NEEDS.items():
+                if not location.get(key):
+                    errors.setdefault(f"pickup_{key}", f"Give {what} where customers collect their orders.")
         return errors
+
+
+def place_line(place: Mapping[str, str] | None) -> str:
+    """A place on one line (name, street, postcode and town), as a choice or a sentence names it."""
+    where = place or {}
+    town = " ".join(part for part in (where.get("postcode"), where.get("city")) if part)
+    return ", ".join(
+        part for part in (where.get("name"), where.get("line1"), where.get("line2"), town) if part
+    )
+
+
+def pickup_location_of(values: Mapping[str, str]) -> dict[str, str] | None:
+    """The location from the form's ``pickup_<key>`` values, trimmed (country upper case); None
+    when every part is empty."""
+    location = {key: str(values.get(f"pickup_{key}") or "").strip() for key in LOCATION_LIMITS}
+    location["country"] = location["country"].upper()
+    return location if any(location.values()) else None
+
+
+def pickup_form_values(location: dict[str, str] | None) -> dict[str, str]:
+    """The location as the form's ``pickup_<key>`` values."""
+    return {f"pickup_{key}": (location or {}).get(key, "") for key in LOCATION_LIMITS}
 
 
 _FIELDS = tuple(CheckoutSettings.__dataclass_fields__)

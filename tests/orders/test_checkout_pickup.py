@@ -1,0 +1,134 @@
+"""Pick up at the shop: the delivery choice at checkout (no address, no shipping charge, taxed at the
+shop), pay on pickup offered only then, the order and its email saying where to collect, and staff
+handing it over (collected, never shipped)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import post_form
+from tests.orders.helpers import (
+    ADDRESS,
+    add_to_cart,
+    fill_checkout,
+    make_france_shipping,
+    offer_pickup,
+)
+from tests.shop.helpers import make_product
+from verso.domains.orders.models import Order
+from verso.domains.orders.services._lifecycle import (
+    OrderError,
+    ShipmentInput,
+    can_move,
+    load_order,
+    mark_delivered,
+    ship,
+)
+from verso.domains.orders.services._staff import allowed_actions, bulk_ship, staff_mark_paid
+from verso.domains.shop.models import Product, TaxRate
+from verso.lib.audit import Actor
+from verso.lib.email import OutboxEmail
+
+STAFF = Actor(label="staff")
+
+
+async def _collecting(client, db_session) -> Product:
+    """A shop that ships to France and lets customers collect in Lyon, with French VAT at 20% on
+    top; a guest with two mugs who has given their contact details."""
+    mug = await make_product(db_session, "Blue mug", price=1250, stock=10)
+    await make_france_shipping(db_session, 500)
+    await offer_pickup(db_session)
+    db_session.add(TaxRate(name="TVA", rate=2000, kind="vat", countries=["FR"], states=[], postcodes=[]))
+    await db_session.commit()
+    await add_to_cart(client, mug, 2)
+    contact = await post_form(client, "/checkout/contact", {"email": "ann@example.com", "name": "Ann Guest"})
+    assert contact.status_code == 200
+    return mug
+
+
+async def test_a_guest_collects_at_the_shop_and_pays_on_pickup(client, admin, db_session) -> None:
+    await _collecting(client, db_session)
+    page = await client.get("/checkout")
+    assert 'name="delivery" value="pickup"' in page.text
+    assert "Pick up at the shop, free: The studio, 12 rue des Potiers, 69001 Lyon" in page.text
+
+    chosen = await post_form(client, "/checkout/address", {"delivery": "pickup"}, follow_redirects=False)
+    assert chosen.status_code == 303
+    page = await client.get("/checkout")
+    assert "You will pick up your order at:" in page.text and "Tuesday to Saturday" in page.text
+    assert "Pick up at the shop: Free" in page.text and 'value="pay_on_pickup"' in page.text
+    # No address given, yet taxed: at the shop's, 20% of 25.00 on top, no shipping.
+    assert "€30.00" in page.text and 'action="/checkout/pay"' in page.text
+
+    paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    assert paid.status_code == 303, paid.text[:2000]
+    order = await db_session.scalar(select(Order))
+    assert (order.delivery, order.shipping_method, order.shipping_total) == (
+        "pickup",
+        "Pick up at the shop",
+        0,
+    )
+    assert (order.tax_total, order.total, order.payment_provider) == (500, 3000, "pay_on_pickup")
+    assert order.shipping_address["city"] == "Lyon" and order.billing_address is None
+    assert order.shipping_rate_id is None and order.status == "pending"
+    mail = await db_session.scalar(select(OutboxEmail))
+    assert "collect it at The studio, 12 rue des Potiers, 69001 Lyon." in mail.text_body
+    assert "Please pay €30.00 when you collect your order" in mail.text_body
+    confirmation = await client.get(paid.headers["location"])
+    assert "Pick up at" in confirmation.text and "12 rue des Potiers" in confirmation.text
+    assert "Tuesday to Saturday" in confirmation.text and "How to pay €30.00" in confirmation.text
+
+
+async def test_pay_on_pickup_is_only_for_an_order_collected(client, admin, db_session) -> None:
+    mug = await make_product(db_session, "Blue mug", price=1250, stock=10)
+    rate = await make_france_shipping(db_session)
+    await offer_pickup(db_session)
+    await add_to_cart(client, mug)
+    await fill_checkout(client, rate)
+    page = await client.get("/checkout")
+    assert 'value="bank_transfer"' in page.text and 'value="pay_on_pickup"' not in page.text
+    refused = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, htmx=True)
+    assert refused.status_code == 422 and "<html" not in refused.text
+    assert "Pay on pickup is for orders you collect at the shop" in refused.text
+    assert (await db_session.scalar(select(Order.id))) is None
+
+    # Changing one's mind: collect, then ship again (the address and a rate are asked for again).
+    await post_form(client, "/checkout/address", {"delivery": "pickup"})
+    assert 'value="pay_on_pickup"' in (await client.get("/checkout")).text
+    back = await post_form(
+        client, "/checkout/address", {"delivery": "ship", **ADDRESS}, follow_redirects=False
+    )
+    assert back.status_code == 303
+    early = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"})
+    assert early.status_code == 422 and "Choose how to ship your order." in early.text
+
+
+async def test_pickup_is_refused_when_the_shop_does_not_offer_it(client, admin, db_session) -> None:
+    mug = await make_product(db_session, "Blue mug", price=1250, stock=10)
+    await make_france_shipping(db_session)
+    await add_to_cart(client, mug)
+    await post_form(client, "/checkout/contact", {"email": "ann@example.com"})
+    page = await client.get("/checkout")
+    assert 'name="delivery"' not in page.text and 'name="line1"' in page.text
+    refused = await post_form(client, "/checkout/address", {"delivery": "pickup"}, htmx=True)
+    assert refused.status_code == 422 and 'id="checkout"' in refused.text
+    assert "Pickup at the shop is not offered at the moment: enter a delivery address." in refused.text
+
+
+async def test_a_collected_order_is_handed_over_not_shipped(client, admin, db_session) -> None:
+    await _collecting(client, db_session)
+    await post_form(client, "/checkout/address", {"delivery": "pickup"})
+    paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
+    assert paid.status_code == 303
+    order = await load_order(db_session, await db_session.scalar(select(Order.id)))
+    await staff_mark_paid(db_session, order, actor=STAFF)
+    await db_session.commit()
+    assert "ship" not in allowed_actions(order) and "delivered" in allowed_actions(order)
+    assert not can_move(order, "shipped")
+    with pytest.raises(OrderError, match="collects this order at the shop"):
+        await ship(db_session, order, ShipmentInput(), actor=STAFF)
+    assert (await bulk_ship(db_session, [order.id], actor=STAFF)).skipped == 1
+    await mark_delivered(db_session, order, actor=STAFF)
+    await db_session.commit()
+    assert (order.status, order.fulfilment_status) == ("delivered", "delivered")
