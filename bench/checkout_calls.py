@@ -102,7 +102,7 @@ def steps(product: str, rate: str, number: int) -> list[tuple[str, str, dict[str
         ("POST", "/checkout/contact", {"email": f"buyer{number}@example.com", "name": f"Buyer {number}"}),
         ("POST", "/checkout/address", ADDRESS),
         ("POST", "/checkout/shipping", {"rate": rate}),
-        ("POST", "/checkout/pay", {"provider": "pay_on_pickup"}),
+        ("POST", "/checkout/pay", {"provider": "bank_transfer"}),
     ]
 
 
