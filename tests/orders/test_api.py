@@ -34,6 +34,7 @@ async def make_order(
     lines: list[tuple[Product | None, int]] | None = None,
     provider: str = "bank_transfer",
     email: str = "ann@example.com",
+    delivery: str = "ship",
 ) -> Order:
     """An order straight into the tables (no checkout): ``lines`` are (product or None, quantity)."""
     lines = lines if lines is not None else [(None, 1)]
@@ -47,7 +48,8 @@ async def make_order(
         total=0,
         amount_due=0,
         payment_provider=provider,
-        shipping_method="Standard",
+        delivery=delivery,
+        shipping_method="Standard" if delivery == "ship" else "Pick up at the shop",
         created_at=created_at or datetime(2026, 1, seq % 28 + 1, 12, tzinfo=UTC),
     )
     session.add(order)
@@ -138,7 +140,7 @@ async def test_an_order_with_its_lines(api, db_session) -> None:
     mug = await make_product(db_session, "Blue mug", price=1250, stock=10)
     order = await make_order(db_session, 7, lines=[(mug, 2), (None, 1)])
     body = (await api("get", f"{URL}/{order.id}")).json()
-    assert body["number"] == "VRS-2026-000007" and body["status"] == "pending"
+    assert body["number"] == "VRS-2026-000007" and body["status"] == "pending" and body["delivery"] == "ship"
     assert body["fulfillment_status"] == "unfulfilled" and body["currency"] == "EUR"
     assert body["total"] == 3000 and body["tracking_number"] is None and body["shipments"] == []
     assert [
@@ -241,6 +243,15 @@ async def test_a_refused_transition_is_a_409_and_changes_nothing(api, db_session
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     missing = _problem(await api("patch", f"{URL}/{uuid4()}", json={"status": "paid"}), 404)
     assert missing["status"] == 404
+
+
+async def test_an_order_collected_at_the_shop_is_handed_over_not_shipped(api, db_session) -> None:
+    order = await make_order(db_session, 1, status="paid", delivery="pickup")
+    assert (await api("get", f"{URL}/{order.id}")).json()["delivery"] == "pickup"
+    ship = _problem(await api("patch", f"{URL}/{order.id}", json={"status": "shipped"}), 409)
+    assert ship["detail"] == "The customer collects this order at the shop: mark it delivered once collected."
+    handed = await api("patch", f"{URL}/{order.id}", json={"status": "delivered"})
+    assert handed.status_code == 200 and handed.json()["status"] == "delivered"
 
 
 # ---- keys and scopes --------------------------------------------------------------------------
