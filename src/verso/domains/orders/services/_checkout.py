@@ -354,6 +354,9 @@ async def pay(
             await mark_paid(session, order, how="gift card", cart_id=cart_id)
         elif card:
             draft.pending_order_id = order.id  # the webhook empties this cart; paying again releases it
+            # Back from the card page unpaid, the pay step shows what was chosen (an offline order
+            # empties the cart, so nothing reads them there).
+            draft.payment_provider, draft.customer_note = provider_key, placement.note
         else:
             await _pay_offline(session, order, provider_key, cart_id, providers)
         await session.commit()

@@ -197,20 +197,16 @@ async def checkout_pay(request: Request[Any, Any, Any], db_session: DbSession) -
     if state is None or state.priced.view.empty:
         return _empty(request)
     data = await request.form()
-    provider = str(data.get("provider") or "")
-    state.draft.payment_provider, state.draft.customer_note = (
-        provider[:20],
-        str(data.get("note") or "")[:1000],
-    )
+    provider, note = str(data.get("provider") or "")[:20], str(data.get("note") or "")[:1000]
     try:
-        outcome = await pay(db_session, state, provider, state.draft.customer_note)
+        outcome = await pay(db_session, state, provider, note)
     except CheckoutError as error:
         fresh = await _state(request, db_session)
         if fresh is None or fresh.priced.view.empty:
             return _empty(request)
         if error.step == "cart":
             return redirect(request, "/cart", message=error.message, level="error")
-        form = form_from({"provider": provider, "note": state.draft.customer_note})
+        form = form_from({"provider": provider, "note": note})
         form.add_error("provider" if error.step == "pay" else "__all__", error.message)
         return _page(
             request,
