@@ -111,7 +111,9 @@ def schema_downgrades() -> None:
 
 
 def data_upgrades() -> None:
-    """Add any optional data upgrade migrations here!"""
+    """Pickup is offered only with a place to collect from, which no shop has given yet: switch it
+    off, so the settings save until staff give one (and switch it on again)."""
+    op.execute(sa.text("UPDATE shop_settings SET pickup_enabled = false WHERE pickup_location IS NULL"))
 
 
 def data_downgrades() -> None:

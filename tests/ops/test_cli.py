@@ -58,5 +58,5 @@ def test_commands_are_listed(args: tuple[str, ...]) -> None:
 
 def test_check_reports_each_item() -> None:
     done = verso("check")
-    for item in ("secret key", "data directory", "database", "migrations", "smtp"):
+    for item in ("secret key", "data directory", "database", "migrations", "smtp", "payments"):
         assert item in done.stdout

@@ -250,6 +250,8 @@ async def test_an_order_collected_at_the_shop_is_handed_over_not_shipped(api, db
     assert (await api("get", f"{URL}/{order.id}")).json()["delivery"] == "pickup"
     ship = _problem(await api("patch", f"{URL}/{order.id}", json={"status": "shipped"}), 409)
     assert ship["detail"] == "The customer collects this order at the shop: mark it delivered once collected."
+    label = _problem(await api("patch", f"{URL}/{order.id}", json={"fulfillment_status": "shipped"}), 409)
+    assert label["detail"] == "The customer collects this order at the shop: it is never shipped."
     handed = await api("patch", f"{URL}/{order.id}", json={"status": "delivered"})
     assert handed.status_code == 200 and handed.json()["status"] == "delivered"
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import post_form
+from tests.factories import ADMIN_PASSWORD, post_form, sign_in
 from tests.orders.helpers import (
     ADDRESS,
     add_to_cart,
     fill_checkout,
+    make_code,
     make_france_shipping,
     offer_pickup,
 )
@@ -53,7 +54,12 @@ async def test_a_guest_collects_at_the_shop_and_pays_on_pickup(client, admin, db
     assert 'name="delivery" value="pickup"' in page.text
     assert "Pick up at the shop, free: The studio, 12 rue des Potiers, 69001 Lyon" in page.text
 
-    chosen = await post_form(client, "/checkout/address", {"delivery": "pickup"}, follow_redirects=False)
+    chosen = await post_form(
+        client,
+        "/checkout/address",
+        {"delivery": "pickup", "pickup_name": "Ann Guest"},
+        follow_redirects=False,
+    )
     assert chosen.status_code == 303
     page = await client.get("/checkout")
     assert "You will pick up your order at:" in page.text and "Tuesday to Saturday" in page.text
@@ -94,7 +100,7 @@ async def test_pay_on_pickup_is_only_for_an_order_collected(client, admin, db_se
     assert (await db_session.scalar(select(Order.id))) is None
 
     # Changing one's mind: collect, then ship again (the address and a rate are asked for again).
-    await post_form(client, "/checkout/address", {"delivery": "pickup"})
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann"})
     assert 'value="pay_on_pickup"' in (await client.get("/checkout")).text
     back = await post_form(
         client, "/checkout/address", {"delivery": "ship", **ADDRESS}, follow_redirects=False
@@ -111,14 +117,16 @@ async def test_pickup_is_refused_when_the_shop_does_not_offer_it(client, admin, 
     await post_form(client, "/checkout/contact", {"email": "ann@example.com"})
     page = await client.get("/checkout")
     assert 'name="delivery"' not in page.text and 'name="line1"' in page.text
-    refused = await post_form(client, "/checkout/address", {"delivery": "pickup"}, htmx=True)
+    refused = await post_form(
+        client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann"}, htmx=True
+    )
     assert refused.status_code == 422 and 'id="checkout"' in refused.text
     assert "Pickup at the shop is not offered at the moment: enter a delivery address." in refused.text
 
 
 async def test_a_collected_order_is_handed_over_not_shipped(client, admin, db_session) -> None:
     await _collecting(client, db_session)
-    await post_form(client, "/checkout/address", {"delivery": "pickup"})
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann Guest"})
     paid = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"}, follow_redirects=False)
     assert paid.status_code == 303
     order = await load_order(db_session, await db_session.scalar(select(Order.id)))
@@ -132,3 +140,70 @@ async def test_a_collected_order_is_handed_over_not_shipped(client, admin, db_se
     await mark_delivered(db_session, order, actor=STAFF)
     await db_session.commit()
     assert (order.status, order.fulfilment_status) == ("delivered", "delivered")
+
+
+async def test_collecting_needs_a_name_and_is_taxed_at_the_shop(client, admin, db_session) -> None:
+    """A customer who first gave an address the shop does not ship to, then chose to collect: the
+    name to hand over to is asked for, and tax follows the shop's address, not the typed one."""
+    await _collecting(client, db_session)
+    await post_form(client, "/checkout/address", {**ADDRESS, "country": "DE"})
+    assert "We do not ship to this address yet." in (await client.get("/checkout")).text
+    nameless = await post_form(
+        client, "/checkout/address", {"delivery": "pickup", "pickup_name": " "}, htmx=True
+    )
+    assert nameless.status_code == 422 and "Enter the name we hand the order over to." in nameless.text
+    assert 'value="pickup" checked' in nameless.text
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann Guest"})
+    page = await client.get("/checkout")
+    assert "€30.00" in page.text and "TVA" in page.text  # 25.00 + 20% French VAT, no shipping
+
+
+async def test_a_free_shipping_code_has_nothing_to_do_when_collecting(client, admin, db_session) -> None:
+    await _collecting(client, db_session)
+    await make_code(db_session, "FREESHIP", kind="free_shipping", value=0)
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann Guest"})
+    await post_form(client, "/checkout/codes", {"code": "FREESHIP"})
+    page = await client.get("/checkout")
+    assert "You collect your order: there is no shipping to take off." in page.text
+    refused = await post_form(client, "/checkout/pay", {"provider": "pay_on_pickup"})
+    assert refused.status_code == 422 and (await db_session.scalar(select(Order.id))) is None
+
+
+async def test_a_cart_with_nothing_to_ship_is_not_collected(client, admin, db_session) -> None:
+    """A pickup chosen for a cart that has nothing to ship (or posted by hand) changes nothing: no
+    tax from the shop's address, no pickup on the order."""
+    ebook = await make_product(db_session, "Glazing guide", price=1000, is_digital=True)
+    await make_france_shipping(db_session)
+    await offer_pickup(db_session)
+    db_session.add(TaxRate(name="TVA", rate=2000, kind="vat", countries=["FR"], states=[], postcodes=[]))
+    await db_session.commit()
+    await add_to_cart(client, ebook)
+    await post_form(client, "/checkout/contact", {"email": "ann@example.com", "name": "Ann"})
+    page = await client.get("/checkout")
+    assert 'name="delivery"' not in page.text
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann"})
+    paid = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
+    assert paid.status_code == 303, paid.text[:2000]
+    order = await db_session.scalar(select(Order))
+    assert (order.delivery, order.tax_total, order.total, order.shipping_address) == ("ship", 0, 1000, None)
+
+
+async def test_staff_see_who_collects_and_the_paid_email_says_where(client, admin, db_session) -> None:
+    await _collecting(client, db_session)
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann Guest"})
+    paid = await post_form(client, "/checkout/pay", {"provider": "bank_transfer"}, follow_redirects=False)
+    assert paid.status_code == 303
+    order_id = await db_session.scalar(select(Order.id))
+    await sign_in(client, admin.email, ADMIN_PASSWORD)
+    page = await client.get(f"/admin/orders/{order_id}")
+    assert "The customer collects it at" in page.text and "Mark as collected" not in page.text
+    marked = await post_form(client, f"/admin/orders/{order_id}/paid", follow_redirects=False)
+    assert marked.status_code in (200, 303)
+    page = await client.get(f"/admin/orders/{order_id}")
+    assert "Mark as collected" in page.text and "Record the shipment" not in page.text
+    slip = await client.get(f"/admin/orders/{order_id}/packing-slip")
+    assert (
+        "To collect" in slip.text and "By Ann Guest, at:" in slip.text and "12 rue des Potiers" in slip.text
+    )
+    mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/paid"))
+    assert "Collect it at The studio, 12 rue des Potiers, 69001 Lyon. Tuesday to Saturday" in mail.text_body

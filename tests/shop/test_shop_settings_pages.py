@@ -31,6 +31,7 @@ async def test_settings_page_saves_and_audits(admin_client, db_session) -> None:
     page = await admin_client.get(BASE)
     assert page.status_code == 200 and "<html" in page.text and "Prices include tax" in page.text
     assert 'value="15"' in page.text  # the default hold
+    assert "Customers cannot pay yet" in page.text
     saved = await post_form(admin_client, BASE, GOOD, follow_redirects=False)
     assert saved.status_code == 303
     row = (await db_session.scalars(select(ShopSettings))).one()
@@ -55,6 +56,7 @@ async def test_settings_page_saves_and_audits(admin_client, db_session) -> None:
     }
     again = await admin_client.get(BASE)
     assert "FR76 3000 6000 0112 3456 7890 189" in again.text and 'value="12 rue des Lilas"' in again.text
+    assert "Customers can pay by bank transfer, pay on pickup." in again.text
     htmx = await post_form(admin_client, BASE, {**GOOD, "pickup_enabled": ""}, htmx=True)
     assert htmx.headers["hx-redirect"] == BASE
 

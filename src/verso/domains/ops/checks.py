@@ -14,6 +14,7 @@ Result = tuple[str, bool, str]
 async def run_checks() -> list[Result]:
     import anyio.to_thread
 
+    from verso.domains.shop.services import checkout_settings, ways_to_pay
     from verso.lib.db import session_factory
     from verso.lib.migrate import current_revision, head_revision
 
@@ -43,5 +44,11 @@ async def run_checks() -> list[Result]:
         else "not configured (mail is held)"
     )
     results.append(("smtp", True, smtp))
+    async with session_factory()() as db:
+        ways = ways_to_pay(await checkout_settings(db))
+    payments = (
+        ", ".join(ways) or "none: set up bank transfer or pickup in Checkout settings, or Stripe's keys"
+    )
+    results.append(("payments", True, payments))
     results.append(("base url", settings.base_url.startswith(("http://", "https://")), settings.base_url))
     return results

@@ -247,14 +247,22 @@ async def save_delivery_address(
 
 
 async def _collect(session: AsyncSession, owner: CartOwner, values: Mapping[str, Any]) -> FormState | None:
-    """The customer will collect the order: refused when the shop does not offer it (any more)."""
+    """The customer will collect the order, under a name staff can hand it to; refused when the shop
+    does not offer it (any more)."""
     form = FormState(values=dict(values))
+    name = str(values.get("pickup_name") or "").strip()
     if not (await checkout_settings(session)).pickup_offered:
         form.add_error(
             "__all__", "Pickup at the shop is not offered at the moment: enter a delivery address."
         )
+    elif not name:
+        form.add_error("pickup_name", "Enter the name we hand the order over to.")
+    elif len(name) > 120:
+        form.add_error("pickup_name", "Must be at most 120 characters.")
+    if not form.valid:
         return form
-    if not await save_answers(session, owner, {"delivery": "pickup", "shipping_rate_id": None}):
+    answers = {"delivery": "pickup", "name": name, "shipping_rate_id": None}
+    if not await save_answers(session, owner, answers):
         return None
     return form
 

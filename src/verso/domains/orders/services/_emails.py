@@ -49,9 +49,11 @@ async def send_order_email(session: AsyncSession, order: Order, kind: str, **ext
     }
     if kind == "placed":
         context["instructions"] = extra.get("instructions")
-        if order.delivery == "pickup":
-            context["pickup"] = place_line(order.shipping_address)
-            context["pickup_instructions"] = (await checkout_settings(session)).pickup_instructions
+    # Where to collect: when the order is placed, and when a payment made before collecting arrives.
+    ahead = kind == "paid" and order.payment_provider != "pay_on_pickup"
+    if order.delivery == "pickup" and (kind == "placed" or ahead):
+        context["pickup"] = place_line(order.shipping_address)
+        context["pickup_instructions"] = (await checkout_settings(session)).pickup_instructions
     subject = SUBJECTS[kind].format(number=order.number, amount=context["refund_amount"])
     # Recorded first, so it is written with the email's flush (an error rolls both back).
     record(session, order, "email", f"Emailed the customer: {subject}.", internal=True)

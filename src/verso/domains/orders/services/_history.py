@@ -271,6 +271,10 @@ async def apply_change(session: AsyncSession, order: Order, change: OrderChange,
         await move(session, order, change, actor)
         shipped_now = change.status == "shipped"
     if change.fulfilment_status is not None and change.fulfilment_status != order.fulfilment_status:
+        if order.delivery == "pickup" and change.fulfilment_status in ("partial", "shipped"):
+            raise OrderError(
+                "The customer collects this order at the shop: it is never shipped.", "fulfillment_status"
+            )
         before, order.fulfilment_status = order.fulfilment_status, change.fulfilment_status
         audit_order(
             session, actor, "fulfilment_changed", order, fulfilment_status=[before, order.fulfilment_status]

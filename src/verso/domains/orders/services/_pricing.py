@@ -97,14 +97,14 @@ async def price_cart(
     is priced as collected at the shop instead, and taxed there."""
     settings = await checkout_settings(session)
     currency = business_cache.current().currency
-    collect = delivery == "pickup" and settings.pickup_offered
-    if collect:
-        address = settings.pickup_location
     discounts = await pricing_discounts(session, discount_codes)
     wanted = {cid for d in discounts if d.applies_to == "collections" for cid in d.collection_ids}
     product_ids = [line.item.product_id for line in view.lines if line.item.product_id]
     collections = await collections_of(session, product_ids, sorted(wanted))
     lines = tuple(_cart_line(line, collections) for line in view.lines)
+    collect = delivery == "pickup" and settings.pickup_offered and pricing.needs_shipping(lines)
+    if collect:
+        address = settings.pickup_location
     # What the customer did before matters only to a discount for new or returning customers or
     # with a per-customer limit: without one, neither is read.
     by_history = any(d.eligibility != "all" for d in discounts)
@@ -136,5 +136,4 @@ async def price_cart(
         pickup=collect,
     )
     totals = pricing.price_checkout(checkout, now=clock.utcnow(), format_money=format_for(currency))
-    location = address if collect and totals.needs_shipping else None
-    return PricedCart(view, lines, totals, settings, currency, location)
+    return PricedCart(view, lines, totals, settings, currency, address if collect else None)

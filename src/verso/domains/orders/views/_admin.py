@@ -121,7 +121,11 @@ async def orders_bulk_ship(request: Request[Any, Any, Any], db_session: DbSessio
     result = await bulk_ship(db_session, ids, actor=actor(request))
     await db_session.commit()
     message = f"{result.shipped} order{'s' if result.shipped != 1 else ''} marked as shipped"
-    message += f", {result.skipped} skipped (not paid, or nothing left to ship)." if result.skipped else "."
+    message += (
+        f", {result.skipped} skipped (not paid, collected at the shop, or nothing left to ship)."
+        if result.skipped
+        else "."
+    )
     return redirect(request, back, message=message, level="success" if result.shipped else "warning")
 
 

@@ -58,6 +58,7 @@ def _forms(state: CheckoutState) -> dict[str, FormState]:
         "address": form_from(
             {
                 "delivery": "pickup" if state.pickup else "ship",
+                "pickup_name": draft.name,
                 **(
                     draft.shipping_address
                     or {"country": _default_country(), "name": draft.name, "phone": draft.phone}
@@ -66,13 +67,17 @@ def _forms(state: CheckoutState) -> dict[str, FormState]:
         ),
         "codes": form_from({}),
         "shipping": form_from({}),
-        "pay": form_from(
-            {
-                "provider": draft.payment_provider or (state.providers[0].key if state.providers else ""),
-                "note": draft.customer_note,
-            }
-        ),
+        "pay": form_from({"provider": _chosen_provider(state), "note": draft.customer_note}),
     }
+
+
+def _chosen_provider(state: CheckoutState) -> str:
+    """The way to pay chosen before, while still offered (pay on pickup goes with collecting);
+    else the first."""
+    offered = [provider.key for provider in state.providers]
+    return (
+        state.draft.payment_provider if state.draft.payment_provider in offered else next(iter(offered), "")
+    )
 
 
 def _default_country() -> str:

@@ -65,7 +65,8 @@ class Checkout:
     """Everything pricing needs, as plain values. ``discounts`` holds the automatic offers and the
     discounts whose codes were typed (looked up by the caller); ``gift_cards`` likewise. Without an
     ``address`` there is no shipping and no tax yet. With ``pickup`` the customer collects: the
-    ``address`` is the shop's (tax is worked out there) and shipping is :data:`PICKUP`, free."""
+    ``address`` is the shop's (tax is worked out there), shipping is :data:`PICKUP`, free, and
+    free-shipping discounts have nothing to do (a code is refused, an automatic offer left out)."""
 
     lines: tuple[CartLine, ...]
     customer: CustomerContext = CustomerContext()
@@ -254,11 +255,19 @@ def price_checkout(
             format_date=format_date,
             accepted=codes,
         )
+        if not isinstance(found, Refusal) and found.kind == "free_shipping" and checkout.pickup:
+            found = Refusal(
+                "not_applicable", "You collect your order: there is no shipping to take off.", code
+            )
         if isinstance(found, Refusal):
             refusals.append(found)
         elif all(found.id != accepted.id for accepted in codes):
             codes.append(found)
-    automatic = automatic_discounts(checkout.discounts, lines, customer, now=now)
+    automatic = [
+        offer
+        for offer in automatic_discounts(checkout.discounts, lines, customer, now=now)
+        if not (checkout.pickup and offer.kind == "free_shipping")
+    ]
     options = [_price(chosen, checkout) for chosen in discount_options(automatic, codes)]
     best = min(options, key=lambda totals: totals.total)
     refusals += left_out_codes(codes, [a.discount for a in best.discounts]) + best.refusals

@@ -105,6 +105,7 @@ from verso.domains.shop.services._shop_settings import (
     checkout_settings,
     place_line,
     save_checkout_settings,
+    ways_to_pay,
 )
 from verso.domains.shop.services._sitemap import sitemap_xml
 from verso.domains.shop.services._stock import (
@@ -251,4 +252,5 @@ __all__ = [
     "variant_name",
     "view_cart",
     "visitor_state",
+    "ways_to_pay",
 ]

@@ -22,6 +22,8 @@ from verso.domains.shop.services._products import ProductError
 from verso.domains.shop.services._version import Reader, catalog_changed, per_version
 from verso.lib.audit import Actor, audit, diff
 from verso.lib.countries import country_codes
+from verso.lib.payments import PaymentConfig
+from verso.settings import get_settings
 
 HOLD_MINUTES = (5, 120)
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
@@ -115,6 +117,17 @@ class CheckoutSettings:
                 if not location.get(key):
                     errors.setdefault(f"pickup_{key}", f"Give {what} where customers collect their orders.")
         return errors
+
+
+def ways_to_pay(shop: CheckoutSettings) -> list[str]:
+    """How customers can pay today: by card (Stripe's keys, from the environment), by bank transfer,
+    on pickup. Empty: checkout takes no order that costs anything."""
+    app = get_settings()
+    card = PaymentConfig(
+        stripe_secret_key=app.stripe_secret_key, stripe_webhook_secret=app.stripe_webhook_secret
+    )
+    ways = [("card (Stripe)", card.stripe_configured), ("bank transfer", shop.bank_transfer_enabled)]
+    return [name for name, offered in [*ways, ("pay on pickup", shop.pickup_offered)] if offered]
 
 
 def place_line(place: Mapping[str, str] | None) -> str:

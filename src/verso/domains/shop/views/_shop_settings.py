@@ -22,6 +22,7 @@ from verso.domains.shop.services._shop_settings import (
     pickup_form_values,
     pickup_location_of,
     save_checkout_settings,
+    ways_to_pay,
 )
 from verso.domains.shop.views._products import STAFF
 from verso.lib.countries import country_options
@@ -60,11 +61,14 @@ def _settings(data: SettingsForm) -> CheckoutSettings:
     return CheckoutSettings(**fields, pickup_location=pickup_location_of(values))
 
 
-def _page(request: Request[Any, Any, Any], form: FormState, *, status: int = 200) -> Any:
+async def _page(
+    request: Request[Any, Any, Any], db_session: DbSession, form: FormState, *, status: int = 200
+) -> Any:
     context = {
         "form": form,
         "hold_range": HOLD_MINUTES,
         "countries": country_options(business_cache.current().locale),
+        "ways_to_pay": ways_to_pay(await checkout_settings(db_session)),
     }
     return render(request, "shop/settings/edit.html", context, status_code=status)
 
@@ -73,7 +77,7 @@ def _page(request: Request[Any, Any, Any], form: FormState, *, status: int = 200
 async def settings_edit(request: Request[Any, Any, Any], db_session: DbSession) -> Any:
     current = await checkout_settings(db_session)
     values = {**asdict(current), "bank_iban": group_iban(current.bank_iban)}
-    return _page(request, form_from(values | pickup_form_values(current.pickup_location)))
+    return await _page(request, db_session, form_from(values | pickup_form_values(current.pickup_location)))
 
 
 @post(BASE, permission=WRITE, **STAFF)
@@ -87,7 +91,7 @@ async def settings_save(request: Request[Any, Any, Any], db_session: DbSession) 
         except ProductError as exc:
             await db_session.rollback()
             add_errors(form, exc.errors)
-    return _page(request, form, status=HTTP_422_UNPROCESSABLE_ENTITY)
+    return await _page(request, db_session, form, status=HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 routes = [settings_edit, settings_save]
