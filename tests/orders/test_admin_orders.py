@@ -33,6 +33,7 @@ async def _order(
     customer_id=None,
     lines: tuple[tuple[str, int, int], ...] = (("Blue mug", 2, 1250), ("Teapot", 1, 3000)),
     shipped: bool = False,
+    delivery: str = "ship",
 ) -> Order:
     """An order as placing leaves it (figures, lines, a pending offline payment), in ``status``."""
     subtotal = sum(quantity * price for _, quantity, price in lines)
@@ -41,7 +42,7 @@ async def _order(
         status=status, fulfilment_status="shipped" if shipped else "unfulfilled", currency="EUR",
         prices_include_tax=True, subtotal=subtotal, shipping_total=490, tax_total=925,
         total=subtotal + 490, amount_due=subtotal + 490, shipping_address=ADDRESS, billing_address=ADDRESS,
-        shipping_method="Colissimo", payment_provider=provider,
+        shipping_method="Colissimo", payment_provider=provider, delivery=delivery,
         tax_lines=[{"name": "VAT", "kind": "vat", "rate": 2000, "amount": 925}],
         paid_at=None if status == "pending" else datetime(2026, 3, 1, tzinfo=UTC),
     )  # fmt: skip
@@ -106,6 +107,7 @@ async def test_list_page_fragment_search_and_filters(admin_client, db_session) -
         name="Bob Buyer",
         customer_id=customer.id,
         created_at=datetime(2026, 3, 5, 10, tzinfo=UTC),
+        delivery="pickup",
     )
     await _order(
         db_session,
@@ -135,6 +137,8 @@ async def test_list_page_fragment_search_and_filters(admin_client, db_session) -
     assert "Bob Buyer" in paid.text and "Cy Shipped" not in paid.text
     shipped = await admin_client.get("/admin/orders?fulfilment=shipped")
     assert "Cy Shipped" in shipped.text and "Bob Buyer" not in shipped.text
+    collected = await admin_client.get("/admin/orders?delivery=pickup")
+    assert "Bob Buyer" in collected.text and "Pickup" in collected.text and "Cy Shipped" not in collected.text
     # Dates are the business's (Europe/Paris, UTC+1 in March): 23:30 UTC on the 9th is the 10th there.
     ranged = unescape(
         (await admin_client.get("/admin/orders?created_after=2026-03-02&created_before=2026-03-09")).text
@@ -165,7 +169,7 @@ async def test_csv_export_honours_filters_and_guards_formulas(admin_client, db_s
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["number", "created_at", "status", "fulfilment_status", "email", "name", "currency",
                        "subtotal", "discount_total", "shipping_total", "tax_total", "total", "refunded_total",
-                       "payment_provider", "items"]  # fmt: skip
+                       "payment_provider", "delivery", "items"]  # fmt: skip
     assert len(rows) == 2  # the paid order is filtered out
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["number"] == "VRS-2026-000001" and row["created_at"] == "2026-03-01T10:05:07Z"
@@ -177,7 +181,7 @@ async def test_csv_export_honours_filters_and_guards_formulas(admin_client, db_s
         "17.40",
         "0.00",
     )
-    assert row["payment_provider"] == "bank_transfer"
+    assert row["payment_provider"] == "bank_transfer" and row["delivery"] == "ship"
     searched = await admin_client.get("/admin/orders/export.csv?q=bob")
     assert [r[0] for r in csv.reader(io.StringIO(searched.content.decode("utf-8-sig")))] == [
         "number", "VRS-2026-000002",
@@ -188,7 +192,7 @@ async def test_items_starting_with_a_formula_sign_are_guarded(admin_client, db_s
     await _order(db_session, lines=(("Mug", 1, 100),), name="-1+1")
     response = await admin_client.get("/admin/orders/export.csv")
     row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1]
-    assert row[5] == "'-1+1" and row[14] == "1 x Mug"
+    assert row[5] == "'-1+1" and row[15] == "1 x Mug"
 
 
 # ---- the order page and its actions ---------------------------------------------------------
@@ -358,7 +362,10 @@ async def test_bulk_ship_counts_shipped_and_skipped(admin_client, db_session) ->
     )
     assert response.status_code == 303 and response.headers["location"] == "/admin/orders?status=paid"
     page = unescape((await admin_client.get(response.headers["location"])).text)
-    assert "1 order marked as shipped, 2 skipped (not paid, or nothing left to ship)." in page
+    assert (
+        "1 order marked as shipped, 2 skipped (not paid, collected at the shop, or nothing left to ship)."
+        in page
+    )
     assert (await _fresh(db_session, paid_id)).status == "shipped"
     assert (await _fresh(db_session, pending_id)).status == "pending"
     assert await _audited(db_session) == ["order.shipped"]

@@ -62,12 +62,18 @@ FILTERS = [
         [("", "Any fulfilment"), *((s, s.capitalize()) for s in FULFILMENT_STATUSES)],
     ),
     Filter("payment", "Payment", [("", "Any payment"), *PAYMENT_METHODS.items()]),
+    Filter(
+        "delivery",
+        "Delivery",
+        [("", "Any delivery"), ("ship", "Shipped"), ("pickup", "Collected at the shop")],
+    ),
 ]
 SORTS = {"created_at": Order.created_at, "total": Order.total, "number": Order.number}
 DATE_PARAMS = ("created_after", "created_before")
 CSV_COLUMNS = [
     "number", "created_at", "status", "fulfilment_status", "email", "name", "currency", "subtotal",
-    "discount_total", "shipping_total", "tax_total", "total", "refunded_total", "payment_provider", "items",
+    "discount_total", "shipping_total", "tax_total", "total", "refunded_total", "payment_provider",
+    "delivery", "items",
 ]  # fmt: skip
 EXPORT_BATCH = 500
 MAX_NOTE = 2000
@@ -127,6 +133,8 @@ def filtered(query: OrderQuery) -> Select[Any]:
         stmt = stmt.where(Order.fulfilment_status == fulfilment)
     if payment := chosen.get("payment"):
         stmt = stmt.where(Order.payment_provider == payment)
+    if delivery := chosen.get("delivery"):
+        stmt = stmt.where(Order.delivery == delivery)
     if query.created_after:
         stmt = stmt.where(Order.created_at >= _start_of(query.created_after, query.zone))
     if query.created_before:
@@ -180,6 +188,7 @@ def csv_row(order: Order) -> list[str]:
         amount(order.total),
         amount(order.refunded_total),
         guard(order.payment_provider),
+        order.delivery,
         guard(_items_text(order)),
     ]
 
