@@ -88,6 +88,21 @@ def test_free_shipping_discount_zeroes_the_chosen_rate_up_to_its_cap() -> None:
     assert (capped.shipping_discount, capped.shipping_charged) == (300, 200)
 
 
+def test_collected_at_the_shop_no_rate_no_charge_and_no_free_shipping() -> None:
+    free = Discount(uuid4(), "Free delivery", "free_shipping", code="SHIP")
+    automatic = Discount(uuid4(), "Always free", "free_shipping")
+    shop = Address("FR", "", "69001")
+    totals = price(
+        pickup=True, address=shop, shipping_rate_id=None, discounts=(free, automatic), codes=("SHIP",)
+    )
+    assert totals.shipping is not None and totals.shipping.rate_id is None and totals.shipping_charged == 0
+    assert totals.shipping_options == () and totals.discounts == () and totals.ready
+    assert [(r.reason, r.message, r.subject) for r in totals.refusals] == [
+        ("not_applicable", "You collect your order: there is no shipping to take off.", "SHIP")
+    ]
+    assert totals.total == 6000 + 1200  # VAT on the goods only
+
+
 def test_inclusive_prices_keep_the_total_and_show_the_tax_inside() -> None:
     totals = price(prices_include_tax=True)
     assert totals.total == 6000 + 500
@@ -257,6 +272,7 @@ def checkouts(draw: st.DrawFn) -> Checkout:
         prices_include_tax=draw(st.booleans()),
         gift_cards=tuple(cards),
         gift_card_codes=tuple(c.code for c in cards),
+        pickup=draw(st.booleans()),
     )
 
 
@@ -273,6 +289,9 @@ def test_every_total_keeps_its_invariants(checkout: Checkout) -> None:
     for line in totals.lines:
         assert 0 <= line.discount <= line.subtotal
     assert 0 <= totals.shipping_charged
+    if checkout.pickup:  # collected: nothing charged for shipping, nothing waived
+        assert totals.shipping_charged == totals.shipping_discount == 0
+        assert all(a.discount.kind != "free_shipping" for a in totals.discounts)
     for redemption in totals.gift_cards:
         assert 0 < redemption.amount <= redemption.card.balance
     assert totals.gift_card_total <= totals.total

@@ -257,7 +257,7 @@ def price_checkout(
         )
         if not isinstance(found, Refusal) and found.kind == "free_shipping" and checkout.pickup:
             found = Refusal(
-                "not_applicable", "You collect your order: there is no shipping to take off.", code
+                "not_applicable", "You collect your order: there is no shipping to take off.", found.label
             )
         if isinstance(found, Refusal):
             refusals.append(found)
