@@ -30,6 +30,7 @@ from verso.domains.orders.services._lifecycle import confirm_offline, load_order
 from verso.domains.orders.services._payments import instructions_of, payment_providers, start_payment
 from verso.domains.orders.services._placing import (
     CARD_PROVIDERS,
+    PAY_ON_PICKUP,
     CheckoutError,
     Placement,
     check_ready,
@@ -58,7 +59,6 @@ from verso.lib.payments import AwaitStaff, PaymentError, PaymentProvider, Paymen
 
 STEPS = ("contact", "address", "shipping", "pay")
 MAX_CODES = 5
-PAY_ON_PICKUP = "pay_on_pickup"  # offered only to a customer who collects
 
 
 @dataclass

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from verso.domains.ops.services import business_cache
 from verso.domains.orders.models import Order
 from verso.domains.orders.services._links import order_url
+from verso.domains.orders.services._placing import PAY_ON_PICKUP
 from verso.domains.orders.services._timeline import record
 from verso.domains.shop.services import checkout_settings, place_line
 from verso.lib.email import send_email
@@ -50,7 +51,7 @@ async def send_order_email(session: AsyncSession, order: Order, kind: str, **ext
     if kind == "placed":
         context["instructions"] = extra.get("instructions")
     # Where to collect: when the order is placed, and when a payment made before collecting arrives.
-    ahead = kind == "paid" and order.payment_provider != "pay_on_pickup"
+    ahead = kind == "paid" and order.payment_provider != PAY_ON_PICKUP
     if order.delivery == "pickup" and (kind == "placed" or ahead):
         context["pickup"] = place_line(order.shipping_address)
         context["pickup_instructions"] = (await checkout_settings(session)).pickup_instructions

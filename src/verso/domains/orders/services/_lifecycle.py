@@ -41,6 +41,7 @@ PICKUP_TRANSITIONS: Mapping[str, frozenset[str]] = {
     "paid": frozenset({"processing", "delivered", "cancelled", "refunded"}),
     "processing": frozenset({"delivered", "cancelled", "refunded"}),
 }
+_COLLECTED = "The customer collects this order at the shop: mark it delivered once collected."
 REFUND_JOB = "orders.refund_payment"
 assert set(TRANSITIONS) == set(STATUSES) == set(PICKUP_TRANSITIONS)
 
@@ -169,9 +170,6 @@ def _to_ship(order: Order, quantities: Mapping[UUID, int] | None) -> list[tuple[
     if not chosen:
         raise OrderError("Nothing is left to ship on this order.", "lines")
     return chosen
-
-
-_COLLECTED = "The customer collects this order at the shop: mark it delivered once collected."
 
 
 async def ship(session: AsyncSession, order: Order, shipment: ShipmentInput, *, actor: Actor) -> Shipment:

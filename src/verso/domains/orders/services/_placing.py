@@ -38,6 +38,7 @@ from verso.lib.audit import Actor
 from verso.lib.events import publish
 
 CARD_PROVIDERS = frozenset({"stripe"})
+PAY_ON_PICKUP = "pay_on_pickup"  # offered only to an order collected at the shop
 
 
 class CheckoutError(Exception):
@@ -80,7 +81,7 @@ def check_ready(priced: PricedCart, placement: Placement, available: frozenset[s
         raise CheckoutError(
             refused[0].message, "shipping" if refused[0].reason == "shipping_unavailable" else "codes"
         )
-    if totals.amount_due > 0 and placement.provider == "pay_on_pickup" and placement.delivery != "pickup":
+    if totals.amount_due > 0 and placement.provider == PAY_ON_PICKUP and placement.delivery != "pickup":
         raise CheckoutError(
             "Pay on pickup is for orders you collect at the shop: choose another way to pay.", "pay"
         )
