@@ -18,6 +18,7 @@ from verso.domains.orders.models import STATUSES, Order, OrderEvent, OrderLine, 
 from verso.domains.orders.services._history import OrderFilter, find_orders
 from verso.domains.shop.models import Product
 from verso.lib.audit import AuditLog
+from verso.lib.email import OutboxEmail
 
 PROBLEM = "application/problem+json"
 URL = "/api/v1/orders"
@@ -215,7 +216,7 @@ async def test_a_value_that_is_not_a_status_lists_the_valid_ones(api, db_session
     assert body["errors"] == [{"field": "status", "message": body["detail"]}]
     bad = _problem(await api("patch", f"{URL}/{order.id}", json={"fulfillment_status": "lost"}), 422)
     assert bad["errors"][0]["field"] == "fulfillment_status"
-    assert "unfulfilled, partial, shipped, delivered, returned" in bad["detail"]
+    assert "unfulfilled, partial, shipped, ready, delivered, returned" in bad["detail"]
     _problem(await api("patch", f"{URL}/{order.id}", json={"state": "paid"}), 400)  # unknown field
     assert (await _fresh(db_session, order)).status == "pending"
 
@@ -254,6 +255,33 @@ async def test_an_order_collected_at_the_shop_is_handed_over_not_shipped(api, db
     assert label["detail"] == "The customer collects this order at the shop: it is never shipped."
     handed = await api("patch", f"{URL}/{order.id}", json={"status": "delivered"})
     assert handed.status_code == 200 and handed.json()["status"] == "delivered"
+
+
+async def test_ready_for_pickup_tells_the_customer_and_is_only_for_pickup(api, db_session) -> None:
+    counter = await make_order(db_session, 1, delivery="pickup", provider="pay_on_pickup")
+    shipped = await make_order(db_session, 2, status="paid")
+    counter_url = f"{URL}/{counter.id}"
+    ready = await api("patch", counter_url, json={"fulfillment_status": "ready"})
+    assert ready.status_code == 200, ready.text
+    assert (ready.json()["status"], ready.json()["fulfillment_status"]) == ("pending", "ready")
+    mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/ready"))
+    assert mail is not None and mail.to_address == "ann@example.com"
+    # PATCH is idempotent: asking again changes nothing and sends no second email.
+    again = await api("patch", counter_url, json={"fulfillment_status": "ready"})
+    assert again.status_code == 200 and again.json()["fulfillment_status"] == "ready"
+    assert len((await db_session.scalars(select(OutboxEmail.id))).all()) == 1
+    refused = _problem(await api("patch", f"{URL}/{shipped.id}", json={"fulfillment_status": "ready"}), 409)
+    assert refused["detail"] == "Only an order collected at the shop is made ready for pickup."
+    assert refused["errors"][0]["field"] == "fulfillment_status"
+    assert (await _fresh(db_session, shipped)).fulfilment_status == "unfulfilled"
+    # A ready order's label changes by collecting or cancelling it, not by hand.
+    relabel = _problem(await api("patch", counter_url, json={"fulfillment_status": "unfulfilled"}), 409)
+    assert relabel["detail"].startswith("This order is ready for pickup: set status delivered")
+    # Cancelled before it was collected: no longer waiting at the counter.
+    cancelled = await api("patch", counter_url, json={"status": "cancelled"})
+    assert cancelled.status_code == 200
+    answer = cancelled.json()
+    assert (answer["status"], answer["fulfillment_status"]) == ("cancelled", "unfulfilled")
 
 
 # ---- keys and scopes --------------------------------------------------------------------------

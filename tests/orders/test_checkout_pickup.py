@@ -1,8 +1,10 @@
 """Pick up at the shop: the delivery choice at checkout (no address, no shipping charge, taxed at the
 shop), pay on pickup offered only then, the order and its email saying where to collect, and staff
-handing it over (collected, never shipped)."""
+telling the customer it is ready, then handing it over (collected, never shipped)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from sqlalchemy import select
@@ -20,13 +22,23 @@ from tests.shop.helpers import make_product
 from verso.domains.orders.models import Order
 from verso.domains.orders.services._lifecycle import (
     OrderError,
+    RefundInput,
     ShipmentInput,
     can_move,
     load_order,
     mark_delivered,
+    mark_ready,
+    ready_refusal,
     ship,
 )
-from verso.domains.orders.services._staff import allowed_actions, bulk_ship, staff_mark_paid
+from verso.domains.orders.services._links import order_path
+from verso.domains.orders.services._staff import (
+    allowed_actions,
+    bulk_ship,
+    staff_cancel,
+    staff_mark_paid,
+    staff_refund,
+)
 from verso.domains.shop.models import Product, TaxRate
 from verso.lib.audit import Actor
 from verso.lib.email import OutboxEmail
@@ -207,3 +219,100 @@ async def test_staff_see_who_collects_and_the_paid_email_says_where(client, admi
     )
     mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/paid"))
     assert "Collect it at The studio, 12 rue des Potiers, 69001 Lyon. Tuesday to Saturday" in mail.text_body
+
+
+def _badges(page: str) -> list[str]:
+    """The badges of the page's order status line (the status, then the fulfilment)."""
+    line = page.split('class="order-status"', 1)[1].split("</p>", 1)[0]
+    return re.findall(r'class="badge[^"]*">([^<]+)</span>', line)
+
+
+async def _collected_order(client, db_session, provider: str) -> Order:
+    await _collecting(client, db_session)
+    await post_form(client, "/checkout/address", {"delivery": "pickup", "pickup_name": "Ann Guest"})
+    paid = await post_form(client, "/checkout/pay", {"provider": provider}, follow_redirects=False)
+    assert paid.status_code == 303, paid.text[:2000]
+    return await load_order(db_session, await db_session.scalar(select(Order.id)))
+
+
+async def test_staff_tell_the_customer_it_is_ready_and_then_hand_it_over(client, admin, db_session) -> None:
+    order = await _collected_order(client, db_session, "pay_on_pickup")
+    await sign_in(client, admin.email, ADMIN_PASSWORD)
+    url = f"/admin/orders/{order.id}"
+    page = await client.get(url)
+    # Paid at the counter: ready before it is paid, and the customer is told to bring the money.
+    assert "Mark as ready for pickup" in page.text and "and to pay at the counter." in page.text
+    ready = await post_form(client, f"{url}/ready", htmx=True)
+    assert ready.status_code == 200 and "<html" not in ready.text
+    assert "is ready for pickup: the customer has been emailed." in ready.headers["hx-trigger"]
+    assert _badges(ready.text) == ["Pending", "Ready for pickup"]
+    assert f'action="{url}/ready"' not in ready.text
+    mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/ready"))
+    assert mail.subject == f"Order {order.number} is ready for pickup"
+    assert "is ready: collect it at The studio, 12 rue des Potiers, 69001 Lyon." in mail.text_body
+    assert "Tuesday to Saturday" in mail.text_body
+    assert "Please pay €30.00 when you collect it." in mail.text_body
+
+    again = await post_form(client, f"{url}/ready", htmx=True)
+    assert again.status_code == 422 and "The customer has already been told" in again.text
+    listed = await client.get("/admin/orders?fulfilment=ready", headers={"HX-Request": "true"})
+    assert order.number in listed.text and "Ready for pickup</span>" in listed.text
+    waiting = await client.get("/admin/orders?fulfilment=unfulfilled", headers={"HX-Request": "true"})
+    assert order.number not in waiting.text and "Ready for pickup</span>" not in waiting.text
+    assert _badges((await client.get(order_path(order.number))).text) == ["Pending", "Ready for pickup"]
+
+    # The customer pays at the counter and takes the order.
+    await post_form(client, f"{url}/paid")
+    handed = await post_form(client, f"{url}/delivered", follow_redirects=False)
+    assert handed.status_code == 303
+    order = await load_order(db_session, order.id)
+    await db_session.refresh(order)
+    assert (order.status, order.fulfilment_status) == ("delivered", "delivered")
+    assert "ready" not in allowed_actions(order)
+
+
+async def test_only_a_paid_or_pay_at_the_counter_order_is_made_ready(client, admin, db_session) -> None:
+    order = await _collected_order(client, db_session, "bank_transfer")
+    assert ready_refusal(order) == (
+        "This order is not paid yet: mark it paid before telling the customer to collect it."
+    )
+    assert "ready" not in allowed_actions(order)
+    await staff_mark_paid(db_session, order, actor=STAFF)
+    assert ready_refusal(order) is None and "ready" in allowed_actions(order)
+    await mark_ready(db_session, order, actor=STAFF)
+    await db_session.commit()
+    mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/ready"))
+    assert "Please pay" not in mail.text_body
+    # Nothing has left the shop: a ready order can still be cancelled, refunded and restocked.
+    assert "cancel" in allowed_actions(order)
+    await staff_cancel(db_session, order, actor=STAFF, reason="never came")
+    await db_session.commit()
+    assert (order.status, order.fulfilment_status) == ("cancelled", "unfulfilled")
+    assert order.refunded_total == order.total
+    assert (await db_session.scalar(select(Product.stock))) == 10
+    assert ready_refusal(order) == "An order that is cancelled cannot be made ready for pickup."
+
+
+async def test_a_shipped_order_is_never_made_ready_for_pickup(client, admin, db_session) -> None:
+    mug = await make_product(db_session, "Blue mug", price=1250, stock=10)
+    rate = await make_france_shipping(db_session)
+    await add_to_cart(client, mug)
+    await fill_checkout(client, rate)
+    await post_form(client, "/checkout/pay", {"provider": "bank_transfer"})
+    order = await load_order(db_session, await db_session.scalar(select(Order.id)))
+    await staff_mark_paid(db_session, order, actor=STAFF)
+    assert ready_refusal(order) == "Only an order collected at the shop is made ready for pickup."
+    with pytest.raises(OrderError, match="Only an order collected at the shop"):
+        await mark_ready(db_session, order, actor=STAFF)
+    assert "ready" not in allowed_actions(order) and order.fulfilment_status == "unfulfilled"
+
+
+async def test_a_ready_order_refunded_in_full_is_no_longer_waiting(client, admin, db_session) -> None:
+    order = await _collected_order(client, db_session, "bank_transfer")
+    await staff_mark_paid(db_session, order, actor=STAFF)
+    await mark_ready(db_session, order, actor=STAFF)
+    await staff_refund(db_session, order, RefundInput(amount=1000), actor=STAFF)
+    assert (order.status, order.fulfilment_status) == ("paid", "ready")  # part refunded: still to collect
+    await staff_refund(db_session, order, RefundInput(amount=order.total - 1000), actor=STAFF)
+    await db_session.commit()
+    assert (order.status, order.fulfilment_status) == ("refunded", "unfulfilled")

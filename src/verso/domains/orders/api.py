@@ -208,7 +208,10 @@ async def read_order(request: Request[Any, Any, Any], db_session: DbSession, ord
         "through the same steps as the staff pages (paid, processing, shipped: everything left in "
         "one shipment with `tracking_number` and `carrier`, delivered, cancelled: restocked and "
         "refunded when paid); pending and refunded cannot be set here. `fulfillment_status` sets the "
-        "fulfilment label; `tracking_number` alone corrects the latest shipment's. Not a status: "
+        "fulfilment label, except `ready`, which tells the customer of a pickup order to come and "
+        "collect it (as the staff page does), and a ready order's, which changes by collecting "
+        "(`status: delivered`) or cancelling it; `tracking_number` alone corrects the latest "
+        "shipment's. Not a status: "
         "422 listing the valid ones. Refused by the order's state: 409, nothing changed."
     ),
     responses={

@@ -64,7 +64,7 @@ class OrderOut(msgspec.Struct):
         Meta(description="pending, paid, processing, shipped, delivered, cancelled or refunded."),
     ]
     fulfillment_status: Annotated[
-        str, Meta(description="unfulfilled, partial, shipped, delivered or returned.")
+        str, Meta(description="unfulfilled, partial, shipped, ready (for pickup), delivered or returned.")
     ]
     customer_id: Annotated[UUID | None, Meta(description="The customer's account, or null for a guest.")]
     email: str
@@ -127,7 +127,11 @@ class OrderPatch(msgspec.Struct, forbid_unknown_fields=True):
     ) = None
     fulfillment_status: (
         Annotated[
-            str, Meta(max_length=20, description="unfulfilled, partial, shipped, delivered or returned.")
+            str,
+            Meta(
+                max_length=20,
+                description="unfulfilled, partial, shipped, ready (for pickup), delivered or returned.",
+            ),
         ]
         | None
     ) = None

@@ -5,6 +5,7 @@ addresses."""
 from verso.domains.orders.models._checkout import CheckoutDraft, SavedAddress
 from verso.domains.orders.models._fulfilment import DownloadLog, DownloadToken, Shipment, StockHold
 from verso.domains.orders.models._orders import (
+    FULFILMENT_LABELS,
     FULFILMENT_STATUSES,
     STATUSES,
     Order,
@@ -15,6 +16,7 @@ from verso.domains.orders.models._orders import (
 from verso.domains.orders.models._payments import Payment, PaymentEvent, Refund, Subscription
 
 __all__ = [
+    "FULFILMENT_LABELS",
     "FULFILMENT_STATUSES",
     "STATUSES",
     "CheckoutDraft",

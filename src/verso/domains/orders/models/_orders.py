@@ -13,7 +13,9 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 STATUSES = ("pending", "paid", "processing", "shipped", "delivered", "cancelled", "refunded")
-FULFILMENT_STATUSES = ("unfulfilled", "partial", "shipped", "delivered", "returned")
+# "ready": an order collected at the shop is packed and the customer was told to come.
+FULFILMENT_STATUSES = ("unfulfilled", "partial", "shipped", "ready", "delivered", "returned")
+FULFILMENT_LABELS = {"ready": "Ready for pickup"}
 
 
 class OrderCounter(BigIntAuditBase):

@@ -1,6 +1,7 @@
 """The customer's order emails, queued in the outbox with the order's transaction: placed (offline:
 how to pay, from the ``instructions`` the payment was started with), paid (the confirmation, with
-download links), shipped (with tracking) and refunded."""
+download links), shipped (with tracking), ready for pickup (where, and what is left to pay) and
+refunded."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ SUBJECTS = {
     "placed": "Your order {number}: how to pay",
     "paid": "Order {number} confirmed",
     "shipped": "Order {number} is on its way",
+    "ready": "Order {number} is ready for pickup",
     "refunded": "Order {number}: refund of {amount}",
 }
 
@@ -50,9 +52,10 @@ async def send_order_email(session: AsyncSession, order: Order, kind: str, **ext
     }
     if kind == "placed":
         context["instructions"] = extra.get("instructions")
-    # Where to collect: when the order is placed, and when a payment made before collecting arrives.
+    # Where to collect: when the order is placed, when it is ready, and when a payment made before
+    # collecting arrives.
     ahead = kind == "paid" and order.payment_provider != PAY_ON_PICKUP
-    if order.delivery == "pickup" and (kind == "placed" or ahead):
+    if order.delivery == "pickup" and (kind in ("placed", "ready") or ahead):
         context["pickup"] = place_line(order.shipping_address)
         context["pickup_instructions"] = (await checkout_settings(session)).pickup_instructions
     subject = SUBJECTS[kind].format(number=order.number, amount=context["refund_amount"])

@@ -26,6 +26,7 @@ from verso.domains.orders.services._staff import (  # the staff actions, audited
     staff_cancel,
     staff_mark_delivered,
     staff_mark_paid,
+    staff_mark_ready,
     staff_ship,
     staff_start_processing,
 )
@@ -253,6 +254,28 @@ async def _retrack(session: AsyncSession, order: Order, change: OrderChange, act
     record(session, order, "tracking", f"Tracking number changed to {tracking or 'none'}{via}.", actor=actor)
 
 
+async def _set_fulfilment(session: AsyncSession, order: Order, wanted: str, actor: Actor) -> None:
+    """A new fulfilment label; "ready" is the staff action (the customer is told to come)."""
+    if wanted == "ready":
+        try:
+            await staff_mark_ready(session, order, actor=actor)
+        except OrderError as exc:
+            raise OrderError(exc.message, "fulfillment_status") from exc
+        return
+    if order.fulfilment_status == "ready":
+        raise OrderError(
+            "This order is ready for pickup: set status delivered once collected, or cancel it.",
+            "fulfillment_status",
+        )
+    if order.delivery == "pickup" and wanted in ("partial", "shipped"):
+        raise OrderError(
+            "The customer collects this order at the shop: it is never shipped.", "fulfillment_status"
+        )
+    before, order.fulfilment_status = order.fulfilment_status, wanted
+    audit_order(session, actor, "fulfilment_changed", order, fulfilment_status=[before, wanted])
+    record(session, order, "fulfilment", f"Fulfilment status changed from {before} to {wanted}.", actor=actor)
+
+
 async def apply_change(session: AsyncSession, order: Order, change: OrderChange, *, actor: Actor) -> None:
     """Apply ``change`` (already checked with :func:`check_change`): the status first, through the
     lifecycle (a status the order already has changes nothing), then the fulfilment status, then
@@ -271,21 +294,7 @@ async def apply_change(session: AsyncSession, order: Order, change: OrderChange,
         await move(session, order, change, actor)
         shipped_now = change.status == "shipped"
     if change.fulfilment_status is not None and change.fulfilment_status != order.fulfilment_status:
-        if order.delivery == "pickup" and change.fulfilment_status in ("partial", "shipped"):
-            raise OrderError(
-                "The customer collects this order at the shop: it is never shipped.", "fulfillment_status"
-            )
-        before, order.fulfilment_status = order.fulfilment_status, change.fulfilment_status
-        audit_order(
-            session, actor, "fulfilment_changed", order, fulfilment_status=[before, order.fulfilment_status]
-        )
-        record(
-            session,
-            order,
-            "fulfilment",
-            f"Fulfilment status changed from {before} to {change.fulfilment_status}.",
-            actor=actor,
-        )
+        await _set_fulfilment(session, order, change.fulfilment_status, actor)
     if change.tracking_number is not None and not shipped_now:
         await _retrack(session, order, change, actor)
     await session.flush()

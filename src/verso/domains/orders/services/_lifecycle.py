@@ -17,7 +17,12 @@ from sqlalchemy.orm import selectinload
 from verso.domains.orders.models import STATUSES, Order, OrderLine, Refund, Shipment
 from verso.domains.orders.services._downloads import issue_download_tokens
 from verso.domains.orders.services._emails import send_order_email
-from verso.domains.orders.services._placing import commit_holds, release_unpaid, return_held_stock
+from verso.domains.orders.services._placing import (
+    PAY_ON_PICKUP,
+    commit_holds,
+    release_unpaid,
+    return_held_stock,
+)
 from verso.domains.orders.services._timeline import record
 from verso.domains.shop.services import credit_gift_card, empty_cart, issue_gift_card, return_stock
 from verso.lib import clock
@@ -42,6 +47,8 @@ PICKUP_TRANSITIONS: Mapping[str, frozenset[str]] = {
     "processing": frozenset({"delivered", "cancelled", "refunded"}),
 }
 _COLLECTED = "The customer collects this order at the shop: mark it delivered once collected."
+# Nothing has left the shop yet: such an order can still be cancelled (and restocked).
+NOT_HANDED_OVER = frozenset({"unfulfilled", "ready"})
 REFUND_JOB = "orders.refund_payment"
 assert set(TRANSITIONS) == set(STATUSES) == set(PICKUP_TRANSITIONS)
 
@@ -227,6 +234,32 @@ async def mark_delivered(session: AsyncSession, order: Order, *, actor: Actor) -
     record(session, order, "delivered", message, actor=actor)
 
 
+def ready_refusal(order: Order) -> str | None:
+    """Why the customer cannot be told to come and collect ``order`` now (None: they can). An order
+    paid on pickup is ready before it is paid: the customer pays at the counter."""
+    if order.delivery != "pickup":
+        return "Only an order collected at the shop is made ready for pickup."
+    if order.status not in ("pending", "paid", "processing"):
+        return f"An order that is {order.status} cannot be made ready for pickup."
+    if order.fulfilment_status == "ready":
+        return "The customer has already been told that this order is ready."
+    if order.fulfilment_status != "unfulfilled":
+        return "This order has been handed over already."
+    if order.status == "pending" and order.payment_provider != PAY_ON_PICKUP:
+        return "This order is not paid yet: mark it paid before telling the customer to collect it."
+    return None
+
+
+async def mark_ready(session: AsyncSession, order: Order, *, actor: Actor) -> None:
+    """The order is packed at the counter: the customer is emailed to come and collect it."""
+    if (refusal := ready_refusal(order)) is not None:
+        raise OrderError(refusal, "status")
+    order.fulfilment_status = "ready"
+    record(session, order, "ready", "Ready for pickup.", actor=actor)
+    await send_order_email(session, order, "ready")
+    publish(session, "order.ready_for_pickup", order_id=str(order.id), number=order.number)
+
+
 async def start_processing(session: AsyncSession, order: Order, *, actor: Actor) -> None:
     _move(order, "processing")
     record(session, order, "processing", "Marked as processing.", actor=actor)
@@ -240,8 +273,9 @@ async def cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: s
     if order.status == "pending":
         if not await release_unpaid(session, order, reason=note, actor=actor):
             raise OrderError("This order has changed meanwhile: reload it.")
+        _no_longer_ready(order)
         return
-    if order.fulfilment_status not in ("unfulfilled",):
+    if order.fulfilment_status not in NOT_HANDED_OVER:
         raise OrderError("Part of this order has shipped: refund it instead of cancelling.", "status")
     _move(order, "cancelled")
     order.cancelled_at = clock.utcnow()
@@ -261,8 +295,16 @@ async def cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: s
     await return_held_stock(session, order)
     for line in order.lines:
         line.restocked_quantity = line.quantity
+    _no_longer_ready(order)
     record(session, order, "cancelled", note, actor=actor)
     publish(session, "order.cancelled", order_id=str(order.id), number=order.number, paid=True)
+
+
+def _no_longer_ready(order: Order) -> None:
+    """A cancelled or fully refunded order is not waiting at the counter any more (the staff list
+    must not say so)."""
+    if order.fulfilment_status == "ready":
+        order.fulfilment_status = "unfulfilled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +359,7 @@ async def refund(session: AsyncSession, order: Order, data: RefundInput, *, acto
     order.refunded_total += data.amount
     if order.refunded_total >= order.total:
         _move(order, "refunded")
+        _no_longer_ready(order)
     record(
         session,
         order,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from verso.domains.orders.models import (
+    FULFILMENT_LABELS,
     FULFILMENT_STATUSES,
     STATUSES,
     Order,
@@ -28,6 +29,7 @@ from verso.domains.orders.models import (
 )
 from verso.domains.orders.services._figures import Figures, order_figures
 from verso.domains.orders.services._lifecycle import (
+    NOT_HANDED_OVER,
     OrderError,
     RefundInput,
     ShipmentInput,
@@ -35,6 +37,8 @@ from verso.domains.orders.services._lifecycle import (
     cancel,
     mark_delivered,
     mark_paid,
+    mark_ready,
+    ready_refusal,
     refund,
     refundable,
     ship,
@@ -59,7 +63,10 @@ FILTERS = [
     Filter(
         "fulfilment",
         "Fulfilment",
-        [("", "Any fulfilment"), *((s, s.capitalize()) for s in FULFILMENT_STATUSES)],
+        [
+            ("", "Any fulfilment"),
+            *((s, FULFILMENT_LABELS.get(s, s.capitalize())) for s in FULFILMENT_STATUSES),
+        ],
     ),
     Filter("payment", "Payment", [("", "Any payment"), *PAYMENT_METHODS.items()]),
     Filter(
@@ -254,10 +261,12 @@ def allowed_actions(order: Order) -> frozenset[str]:
         actions.add("processing")
     if order.status in ("paid", "processing", "shipped") and order.delivery == "ship" and left_to_ship(order):
         actions.add("ship")
+    if ready_refusal(order) is None:
+        actions.add("ready")
     if can_move(order, "delivered"):
         actions.add("delivered")
     if can_move(order, "cancelled") and (
-        order.status == "pending" or order.fulfilment_status == "unfulfilled"
+        order.status == "pending" or order.fulfilment_status in NOT_HANDED_OVER
     ):
         actions.add("cancel")
     if order.status in ("paid", "processing", "shipped", "delivered") and refundable(order) > 0:
@@ -337,6 +346,12 @@ async def staff_ship(
         lines=row.lines,
     )
     return row
+
+
+async def staff_mark_ready(session: AsyncSession, order: Order, *, actor: Actor) -> None:
+    before = order.fulfilment_status
+    await mark_ready(session, order, actor=actor)
+    audit_order(session, actor, "ready", order, fulfilment_status=[before, order.fulfilment_status])
 
 
 async def staff_mark_delivered(session: AsyncSession, order: Order, *, actor: Actor) -> None:

@@ -36,6 +36,7 @@ from verso.domains.orders.services._staff import (
     staff_cancel,
     staff_mark_delivered,
     staff_mark_paid,
+    staff_mark_ready,
     staff_order,
     staff_refund,
     staff_ship,
@@ -64,7 +65,7 @@ COLUMNS = [
     Column("total", "Total", sortable=True, numeric=True),
     Column("items", "Items", numeric=True),
 ]
-FORMS = ("paid", "processing", "delivered", "ship", "refund", "cancel", "note")
+FORMS = ("paid", "processing", "ready", "delivered", "ship", "refund", "cancel", "note")
 Action = Callable[[Order, Any], Awaitable[str]]
 
 
@@ -204,37 +205,30 @@ async def _perform(
     return await _detail(request, db_session, order, headers=toast_header(message))
 
 
-@post(f"{BASE}/{{order_id:uuid}}/paid", permission=WRITE, **STAFF)
-async def order_mark_paid(
-    request: Request[Any, Any, Any], db_session: DbSession, order_id: FromPath[UUID]
-) -> Any:
-    async def act(order: Order, _form: Any) -> str:
-        await staff_mark_paid(db_session, order, actor=actor(request))
-        return f"{order.number} marked as paid."
-
-    return await _perform(request, db_session, order_id, "paid", act)
+# The actions without a form: the staff service, and what the toast says.
+SIMPLE: dict[str, tuple[Callable[..., Awaitable[None]], str]] = {
+    "paid": (staff_mark_paid, "{number} marked as paid."),
+    "processing": (staff_start_processing, "{number} is being processed."),
+    "ready": (staff_mark_ready, "{number} is ready for pickup: the customer has been emailed."),
+    "delivered": (staff_mark_delivered, "{number} marked as delivered."),
+}
 
 
-@post(f"{BASE}/{{order_id:uuid}}/processing", permission=WRITE, **STAFF)
-async def order_processing(
-    request: Request[Any, Any, Any], db_session: DbSession, order_id: FromPath[UUID]
-) -> Any:
-    async def act(order: Order, _form: Any) -> str:
-        await staff_start_processing(db_session, order, actor=actor(request))
-        return f"{order.number} is being processed."
+def _simple_action(name: str) -> Any:
+    """``POST /admin/orders/{id}/<name>``: run the staff service ``SIMPLE[name]`` on the order."""
+    service, done = SIMPLE[name]
 
-    return await _perform(request, db_session, order_id, "processing", act)
+    async def handler(
+        request: Request[Any, Any, Any], db_session: DbSession, order_id: FromPath[UUID]
+    ) -> Any:
+        async def act(order: Order, _form: Any) -> str:
+            await service(db_session, order, actor=actor(request))
+            return done.format(number=order.number)
 
+        return await _perform(request, db_session, order_id, name, act)
 
-@post(f"{BASE}/{{order_id:uuid}}/delivered", permission=WRITE, **STAFF)
-async def order_delivered(
-    request: Request[Any, Any, Any], db_session: DbSession, order_id: FromPath[UUID]
-) -> Any:
-    async def act(order: Order, _form: Any) -> str:
-        await staff_mark_delivered(db_session, order, actor=actor(request))
-        return f"{order.number} marked as delivered."
-
-    return await _perform(request, db_session, order_id, "delivered", act)
+    handler.__name__ = handler.__qualname__ = f"order_{name}"
+    return post(f"{BASE}/{{order_id:uuid}}/{name}", permission=WRITE, **STAFF)(handler)
 
 
 def _quantities(order: Order, submitted: Mapping[str, Any], prefix: str) -> dict[UUID, int]:
@@ -376,9 +370,7 @@ routes = [
     orders_export,
     orders_bulk_ship,
     order_detail,
-    order_mark_paid,
-    order_processing,
-    order_delivered,
+    *(_simple_action(name) for name in SIMPLE),
     order_ship,
     order_cancel,
     order_refund,
