@@ -34,6 +34,7 @@ from verso.domains.shop.models import Discount, GiftCard, Product
 from verso.domains.shop.services._gift_cards import issue_gift_card
 from verso.lib import clock, jobs
 from verso.lib.audit import Actor
+from verso.lib.email import OutboxEmail
 
 STAFF = Actor(label="staff")
 
@@ -102,6 +103,7 @@ async def test_refunds_restock_and_give_back_to_the_gift_card_first(client, admi
 async def test_cancelling_an_unpaid_order_gives_everything_back(client, admin, db_session) -> None:
     await make_code(db_session, "TEN")
     order = await _order(client, db_session, code="TEN")
+    number = order.number
     assert await db_session.scalar(select(Discount.uses)) == 1
     await cancel(db_session, order, actor=STAFF, reason="Customer asked")
     await db_session.commit()
@@ -109,6 +111,30 @@ async def test_cancelling_an_unpaid_order_gives_everything_back(client, admin, d
     assert await db_session.scalar(select(Order.status)) == "cancelled"
     assert await db_session.scalar(select(Product.stock)) == 5
     assert await db_session.scalar(select(Discount.uses)) == 0
+    # The customer was told how to pay: now they are told not to (the reason stays with staff).
+    mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/cancelled"))
+    assert mail.subject == f"Order {number} has been cancelled"
+    assert "There is nothing to pay." in mail.text_body and "Customer asked" not in mail.text_body
+
+
+async def test_cancelling_a_paid_order_refunds_it_and_says_so(client, admin, db_session) -> None:
+    order = await _order(client, db_session)
+    await mark_paid(db_session, order, actor=STAFF)
+    await cancel(db_session, order, actor=STAFF)
+    await db_session.commit()
+    assert (order.status, order.refunded_total) == ("cancelled", 3000)
+    mail = await db_session.scalar(select(OutboxEmail).where(OutboxEmail.template == "orders/cancelled"))
+    assert "We are refunding €30.00" in mail.text_body and "nothing to pay" not in mail.text_body
+
+
+async def test_an_unpaid_card_order_is_cancelled_without_an_email(
+    client, admin, db_session, stripe_on
+) -> None:
+    order = await _order(client, db_session, provider="stripe")
+    await cancel(db_session, order, actor=STAFF)
+    await db_session.commit()
+    cancelled = select(OutboxEmail).where(OutboxEmail.template == "orders/cancelled")
+    assert order.status == "cancelled" and await db_session.scalar(cancelled) is None
 
 
 async def test_an_expired_card_hold_is_released_and_its_session_closed(

@@ -1,7 +1,7 @@
 """The customer's order emails, queued in the outbox with the order's transaction: placed (offline:
 how to pay, from the ``instructions`` the payment was started with), paid (the confirmation, with
-download links), shipped (with tracking), ready for pickup (where, and what is left to pay) and
-refunded."""
+download links), shipped (with tracking), ready for pickup (where, and what is left to pay),
+cancelled (with what is refunded) and refunded."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ SUBJECTS = {
     "paid": "Order {number} confirmed",
     "shipped": "Order {number} is on its way",
     "ready": "Order {number} is ready for pickup",
+    "cancelled": "Order {number} has been cancelled",
     "refunded": "Order {number}: refund of {amount}",
 }
 

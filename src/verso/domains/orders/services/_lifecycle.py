@@ -18,6 +18,7 @@ from verso.domains.orders.models import STATUSES, Order, OrderLine, Refund, Ship
 from verso.domains.orders.services._downloads import issue_download_tokens
 from verso.domains.orders.services._emails import send_order_email
 from verso.domains.orders.services._placing import (
+    CARD_PROVIDERS,
     PAY_ON_PICKUP,
     commit_holds,
     release_unpaid,
@@ -266,22 +267,29 @@ async def start_processing(session: AsyncSession, order: Order, *, actor: Actor)
 
 
 # ---- cancelling and refunds -----------------------------------------------------------------
-async def cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: str = "") -> None:
+async def cancel(
+    session: AsyncSession, order: Order, *, actor: Actor, reason: str = "", notify: bool = True
+) -> None:
     """Cancel: an unpaid order gives everything back; a paid one not yet shipped is refunded in full
-    (payment and gift cards) and restocked."""
+    (payment and gift cards) and restocked. With ``notify``, the customer is emailed when they
+    were told of the order (paid, or placed to pay offline): not for a card payment never made.
+    The reason stays on the timeline, for staff."""
     note = f"Cancelled{f': {reason}' if reason else ''}."
     if order.status == "pending":
         if not await release_unpaid(session, order, reason=note, actor=actor):
             raise OrderError("This order has changed meanwhile: reload it.")
         _no_longer_ready(order)
+        if notify and order.payment_provider not in CARD_PROVIDERS:
+            await send_order_email(session, order, "cancelled")
         return
     if order.fulfilment_status not in NOT_HANDED_OVER:
         raise OrderError("Part of this order has shipped: refund it instead of cancelling.", "status")
     _move(order, "cancelled")
     order.cancelled_at = clock.utcnow()
     left = order.total - order.refunded_total
+    refunded = None
     if left > 0:
-        await _refund_money(
+        refunded = await _refund_money(
             session,
             order,
             left,
@@ -297,6 +305,8 @@ async def cancel(session: AsyncSession, order: Order, *, actor: Actor, reason: s
         line.restocked_quantity = line.quantity
     _no_longer_ready(order)
     record(session, order, "cancelled", note, actor=actor)
+    if notify:
+        await send_order_email(session, order, "cancelled", refund=refunded)
     publish(session, "order.cancelled", order_id=str(order.id), number=order.number, paid=True)
 
 

@@ -229,7 +229,8 @@ async def settle_on_cancel(session: AsyncSession, attendee: Attendee, *, fee: in
     if attendee.payment_status == "pending":
         attendee.payment_status = "released"
         if order.status == "pending":
-            await cancel_order(session, order, actor=actor, reason="The booking was cancelled")
+            # The booking's own cancellation notice tells the customer: no second email.
+            await cancel_order(session, order, actor=actor, reason="The booking was cancelled", notify=False)
         return
     back = min(refundable(order), max(0, attendee.online_amount - fee))
     attendee.payment_status = "refunded"
