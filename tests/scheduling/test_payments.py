@@ -164,8 +164,7 @@ async def test_paying_at_the_appointment_books_at_once(client, admin, db_session
     assert (await db_session.scalar(select(func.count()).select_from(Order))) == 0
 
 
-async def test_a_bank_transfer_confirms_now_and_is_paid_when_staff_say_so(client, admin, db_session) -> None:
-    await _setup(db_session)
+async def _offer_bank_transfer(db_session) -> None:
     settings = await checkout_settings(db_session)
     await save_checkout_settings(
         db_session,
@@ -175,6 +174,11 @@ async def test_a_bank_transfer_confirms_now_and_is_paid_when_staff_say_so(client
         actor=SYSTEM,
     )
     await db_session.commit()
+
+
+async def test_a_bank_transfer_confirms_now_and_is_paid_when_staff_say_so(client, admin, db_session) -> None:
+    await _setup(db_session)
+    await _offer_bank_transfer(db_session)
     done = await post_form(client, "/book/haircut/details", _details(payment="bank_transfer"))
     assert done.status_code == 200 and "Awaiting your transfer" in done.text and "FR14" in done.text
     subjects = await _subjects(db_session)
@@ -186,6 +190,21 @@ async def test_a_bank_transfer_confirms_now_and_is_paid_when_staff_say_so(client
     await db_session.commit()
     await bus.drain()
     assert (await _attendee(db_session)).payment_status == "paid"
+
+
+async def test_cancelling_before_the_transfer_closes_the_order_with_one_email(
+    client, admin, db_session
+) -> None:
+    await _setup(db_session)
+    await _offer_bank_transfer(db_session)
+    await post_form(client, "/book/haircut/details", _details(payment="bank_transfer"))
+    attendee = await _attendee(db_session)
+    await post_form(client, f"/book/manage/{manage_token(attendee.id)}/cancel", {})
+    order = await db_session.get(Order, attendee.order_id, populate_existing=True)
+    assert ((await _attendee(db_session)).payment_status, order.status) == ("released", "cancelled")
+    # The booking's cancellation notice tells the customer; the order sends no second email.
+    cancelled = select(OutboxEmail).where(OutboxEmail.template == "orders/cancelled")
+    assert await db_session.scalar(cancelled) is None
 
 
 async def test_cancelling_refunds_what_was_paid_less_the_late_fee(
