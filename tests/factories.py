@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from verso.domains.identity.models import User
@@ -75,3 +76,10 @@ async def post_json(client: Any, url: str, body: dict[str, Any] | None = None, *
         await client.get("/health")
     headers = {"x-csrftoken": csrf_token(client), **kwargs.pop("headers", {})}
     return await client.post(url, json=body or {}, headers=headers, **kwargs)
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF, to assert on what a person would read."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)

@@ -7,6 +7,7 @@ away), pays on pickup, and staff hand the order over. The pages pass axe and nev
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -126,6 +127,12 @@ def test_a_guest_checks_out_and_staff_ship_the_order(
     staff.get_by_role("button", name="Record the shipment").click()
     expect(staff.locator("body")).to_contain_text("6A12345678901")
     staff.screenshot(path=str(screenshot_dir / "orders-detail.png"), full_page=True)
+    with staff.expect_download() as download:
+        staff.get_by_role("button", name="Invoice (PDF)").click()
+    assert re.fullmatch(r"invoice-VRS-\d{4}-\d{6}\.pdf", download.value.suggested_filename)
+    with guest.expect_download() as download:  # the guest's copy, through the signed link
+        guest.get_by_role("link", name="Download the invoice (PDF)").click()
+    assert download.value.suggested_filename.startswith("invoice-VRS-")
 
     guest.goto(confirmation)
     expect(guest.get_by_text("6A12345678901", exact=True)).to_be_visible()

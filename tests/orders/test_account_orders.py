@@ -9,7 +9,7 @@ from html import unescape
 
 from sqlalchemy import select
 
-from tests.factories import ADMIN_PASSWORD, PASSWORD, make_user, post_form, sign_in
+from tests.factories import ADMIN_PASSWORD, PASSWORD, make_user, pdf_text, post_form, sign_in
 from tests.orders.test_api import make_order
 from tests.shop.helpers import make_product
 from verso.domains.orders.models import Shipment
@@ -74,6 +74,10 @@ async def test_an_order_page_uses_the_shared_partial(client, admin, db_session) 
     assert 'action="/account/orders/VRS-2026-000004/reorder"' in text and 'name="_csrf_token"' in text
     fragment = await client.get(f"{URL}/VRS-2026-000004", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div id="order"')
+    # Their invoice, without a signed link: the order is theirs.
+    assert 'href="/orders/VRS-2026-000004/invoice.pdf"' in text
+    pdf = await client.get("/orders/VRS-2026-000004/invoice.pdf")
+    assert pdf.status_code == 200 and "Blue mug" in pdf_text(pdf.content)
 
 
 async def test_anyone_elses_order_is_not_found(client, admin, db_session) -> None:
@@ -84,6 +88,7 @@ async def test_anyone_elses_order_is_not_found(client, admin, db_session) -> Non
     for number in ("VRS-2026-000005", "VRS-2026-000006", "VRS-2026-999999"):
         assert (await client.get(f"{URL}/{number}")).status_code == 404
         assert (await post_form(client, f"{URL}/{number}/reorder")).status_code == 404
+        assert (await client.get(f"/orders/{number}/invoice.pdf")).status_code == 404
     # Staff browsing their own account see only their own orders too.
     await client.post("/logout", headers={"x-csrftoken": client.cookies.get("verso_csrf")})
     await sign_in(client, admin.email, ADMIN_PASSWORD)

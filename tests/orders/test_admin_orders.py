@@ -13,7 +13,7 @@ from html import unescape
 
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, make_user, post_form, sign_in
+from tests.factories import PASSWORD, make_user, pdf_text, post_form, sign_in
 from verso.domains.orders.models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from verso.lib.audit import AuditLog
 
@@ -395,7 +395,8 @@ async def test_customers_are_refused_and_commercial_staff_only_read(client, admi
     client.cookies.clear()
     await sign_in(client, "cust@example.com", PASSWORD)
     for url in ("/admin/orders", f"/admin/orders/{order.id}", "/admin/orders/export.csv",
-                f"/admin/orders/{order.id}/packing-slip"):  # fmt: skip
+                f"/admin/orders/{order.id}/packing-slip",
+                f"/admin/orders/{order.id}/invoice.pdf"):  # fmt: skip
         assert (await client.get(url)).status_code == 403
     assert (await _fresh(db_session, order.id)).status == "pending"
 
@@ -415,3 +416,16 @@ async def test_invoice_and_packing_slip(admin_client, db_session) -> None:
     text = unescape(slip.text)
     assert "Packing slip VRS-2026-000001" in text and "SKU-0" in text and "Blue mug" in text
     assert "€" not in text and "Ship to" in text and "Bill to" not in text
+
+
+async def test_the_invoice_as_a_pdf(admin_client, db_session) -> None:
+    order = await _order(db_session, status="paid")
+    pdf = await admin_client.get(f"/admin/orders/{order.id}/invoice.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == 'attachment; filename="invoice-VRS-2026-000001.pdf"'
+    text = pdf_text(pdf.content)
+    assert "Invoice" in text and "Order VRS-2026-000001" in text and "Test Bakery" in text
+    assert "Bill to" in text and "12 Rue des Lilas" in text and "Blue mug" in text
+    assert "Total" in text and "€59.90" in text and "VAT" in text and "20%" in text and "€9.25" in text
+    page = await admin_client.get(f"/admin/orders/{order.id}")
+    assert f'href="/admin/orders/{order.id}/invoice.pdf"' in page.text

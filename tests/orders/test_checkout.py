@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import func, select, update
 
-from tests.factories import post_form
+from tests.factories import pdf_text, post_form
 from tests.orders.helpers import ADDRESS, add_to_cart, fill_checkout, make_code, make_france_shipping
 from tests.shop.helpers import make_product
 from verso.domains.orders.models import CheckoutDraft, Order, OrderEvent, StockHold
@@ -141,7 +141,16 @@ async def test_order_pages_answer_404_without_the_signature(app, client, admin, 
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as stranger:
         assert (await stranger.get(f"/orders/{number}")).status_code == 404
         assert (await stranger.get(f"/orders/{number}?t={'0' * 32}")).status_code == 404
-        assert (await stranger.get(paid.headers["location"])).status_code == 200
+        page = await stranger.get(paid.headers["location"])
+        assert page.status_code == 200
+        # The invoice follows the same rule: the link on the page carries the signature.
+        signature = paid.headers["location"].split("?t=")[1]
+        invoice = f"/orders/{number}/invoice.pdf?t={signature}"
+        assert f'href="{invoice}"' in page.text
+        pdf = await stranger.get(invoice)
+        assert pdf.status_code == 200 and f"Order {number}" in pdf_text(pdf.content)
+        assert (await stranger.get(f"/orders/{number}/invoice.pdf")).status_code == 404
+        assert (await stranger.get(f"/orders/{number}/invoice.pdf?t={'0' * 32}")).status_code == 404
     placed = await db_session.scalar(select(OrderEvent.message).where(OrderEvent.kind == "placed"))
     assert placed == "Order placed by Ann Guest."
 

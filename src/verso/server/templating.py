@@ -14,6 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from verso.lib import clock
+from verso.lib.countries import address_lines
 from verso.lib.personal import personal
 from verso.lib.storage import url_for_file
 from verso.settings import get_settings
@@ -116,6 +117,7 @@ def build_environment(debug: bool) -> Environment:
     env.globals["media_url"] = url_for_file
     env.globals["must_verify"] = must_verify
     env.globals["personal"] = personal
+    env.globals["address_lines"] = address_lines
     env.filters["datetime"] = format_local
     env.filters["date"] = format_date
     env.filters["timeago"] = timeago

@@ -24,3 +24,9 @@ def order_path(number: str) -> str:
 
 def order_url(number: str) -> str:
     return get_settings().base_url.rstrip("/") + order_path(number)
+
+
+def invoice_path(number: str, *, signed: bool) -> str:
+    """The order's PDF invoice: signed for a guest's link, plain for the customer who placed it."""
+    path = f"/orders/{number}/invoice.pdf"
+    return f"{path}?t={order_signature(number)}" if signed else path

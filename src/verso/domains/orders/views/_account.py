@@ -14,6 +14,7 @@ from verso.domains.identity.deps import require_user
 from verso.domains.identity.permissions import AUTHENTICATED
 from verso.domains.orders.models import Order
 from verso.domains.orders.services._history import customer_order, customer_orders, reorder
+from verso.domains.orders.services._links import invoice_path
 from verso.domains.orders.services._reading import customer_view
 from verso.domains.shop.services import CartOwner, ensure_cart
 from verso.lib.db import DbSession
@@ -56,7 +57,8 @@ async def orders_page(request: Request[Any, Any, Any], db_session: DbSession) ->
 @get(f"{BASE}/{{number:str}}", permission=AUTHENTICATED, **ACCOUNT)
 async def order_detail(request: Request[Any, Any, Any], db_session: DbSession, number: FromPath[str]) -> Any:
     view = await customer_view(db_session, await _own(request, db_session, number))
-    return render(request, T + "detail.html", {"view": view, "paid_now": False}, block="order")
+    context = {"view": view, "paid_now": False, "invoice_url": invoice_path(number, signed=False)}
+    return render(request, T + "detail.html", context, block="order")
 
 
 @post(f"{BASE}/{{number:str}}/reorder", permission=AUTHENTICATED, **ACCOUNT)

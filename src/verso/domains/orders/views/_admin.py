@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Stream
@@ -358,6 +358,16 @@ async def order_invoice(
     return await _printable(request, db_session, order_id, "invoice")
 
 
+@get(f"{BASE}/{{order_id:uuid}}/invoice.pdf", permission=READ, **STAFF)
+async def order_invoice_pdf(
+    request: Request[Any, Any, Any], db_session: DbSession, order_id: FromPath[UUID]
+) -> Response[bytes]:
+    order = await _order(db_session, order_id)
+    from verso.domains.orders.views._invoice_pdf import pdf_response  # fpdf2 loads on first use
+
+    return await pdf_response(order, order_figures(order), business_cache.current())
+
+
 @get(f"{BASE}/{{order_id:uuid}}/packing-slip", permission=READ, **STAFF)
 async def order_packing_slip(
     request: Request[Any, Any, Any], db_session: DbSession, order_id: FromPath[UUID]
@@ -376,6 +386,7 @@ routes = [
     order_refund,
     order_note,
     order_invoice,
+    order_invoice_pdf,
     order_packing_slip,
 ]
 __all__ = ["routes"]
