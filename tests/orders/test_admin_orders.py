@@ -423,6 +423,7 @@ async def test_the_invoice_as_a_pdf(admin_client, db_session) -> None:
     pdf = await admin_client.get(f"/admin/orders/{order.id}/invoice.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"] == 'attachment; filename="invoice-VRS-2026-000001.pdf"'
+    assert pdf.headers["cache-control"] == "private, no-store"
     text = pdf_text(pdf.content)
     assert "Invoice" in text and "Order VRS-2026-000001" in text and "Test Bakery" in text
     assert "Bill to" in text and "12 Rue des Lilas" in text and "Blue mug" in text

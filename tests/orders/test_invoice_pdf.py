@@ -49,6 +49,16 @@ def test_a_collected_order_paid_by_gift_card_and_partly_refunded() -> None:
     assert "Paid 21 Nov 2026" in text and "Page 1 of 1" in text
 
 
+def test_what_the_font_cannot_draw_shows_as_a_mark_and_a_cancelled_order_says_so(caplog) -> None:
+    order = _order(1)
+    order.name, order.status = "山田太郎 Taro", "cancelled"
+    order.cancelled_at = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    text = pdf_text(invoice_pdf(order, order_figures(order), SELLER))
+    assert "By \ufffd\ufffd\ufffd\ufffd Taro, +33 6 12 34 56 78, at:" in text
+    assert "Cancelled 22 Nov 2026" in text
+    assert "山" not in caplog.text  # fpdf2 would have logged the customer's name
+
+
 def test_a_long_order_runs_onto_more_pages() -> None:
     order = _order(60)
     text = pdf_text(invoice_pdf(order, order_figures(order), SELLER))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 
 import anyio.to_thread
+from fontTools.ttLib import TTFont
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 from fpdf.table import Table
@@ -27,6 +29,15 @@ GREY = (90, 90, 90)
 LINE = 5.0  # mm between lines of text
 HEADINGS = FontFace(emphasis="BOLD")
 MINUS = "\u2212"  # an amount taken off, as the HTML figures show it
+MISSING = "\ufffd"  # drawn for a character the font has no glyph for
+# PDFs drawn at once: each holds the GIL for ~0.1 s, so a burst of downloads must not starve the loop.
+DRAWING = anyio.CapacityLimiter(2)
+
+
+@lru_cache(maxsize=1)
+def _drawable() -> frozenset[int]:
+    """The characters the vendored font can draw (both weights are subset alike)."""
+    return frozenset(TTFont(FONTS / "DejaVuSans.ttf", lazy=True).getBestCmap()) | {ord("\n")}
 
 
 class _Invoice(FPDF):
@@ -38,6 +49,14 @@ class _Invoice(FPDF):
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
         self.alias_nb_pages()
+
+    def normalize_text(self, text: str) -> str:
+        """Every text drawn: a character beyond the font (a Chinese name, an emoji) prints as \ufffd,
+        visibly, instead of vanishing (fpdf2 would drop it and log the customer's text)."""
+        drawable = _drawable()
+        if any(ord(char) not in drawable for char in text):
+            text = "".join(char if ord(char) in drawable else MISSING for char in text)
+        return super().normalize_text(text)
 
     def footer(self) -> None:
         self.set_y(-14)
@@ -68,6 +87,10 @@ def _meta(order: Order) -> list[str]:
         rows.append(f"Paid {format_date(order.paid_at)}")
     elif order.status == "pending":
         rows.append(f"To pay {money(order.amount_due, order.currency)}")
+    if order.status == "cancelled":
+        rows.append(f"Cancelled {format_date(order.cancelled_at)}")
+    elif order.status == "refunded":
+        rows.append("Refunded")
     if order.shipping_method:
         rows.append(f"Shipping {order.shipping_method}")
     return rows
@@ -75,15 +98,18 @@ def _meta(order: Order) -> list[str]:
 
 def _parties(order: Order) -> tuple[list[str], list[str]]:
     """The "Bill to" and the "Ship to" (or "To collect") columns."""
-    billing = address_lines(order.billing_address) if order.billing_address else [order.name or order.email]
+    billing = _address(order.billing_address) if order.billing_address else [order.name or order.email]
     bill = ["Bill to", *billing, order.email]
+    place = _address(order.shipping_address) if order.shipping_address else ["Nothing to ship."]
     if order.delivery == "pickup":
         who = f"By {order.name or order.email}{f', {order.phone}' if order.phone else ''}, at:"
-        ship = ["To collect", who, *address_lines(order.shipping_address or {})]
-    else:
-        place = address_lines(order.shipping_address) if order.shipping_address else ["Nothing to ship."]
-        ship = ["Ship to", *place]
-    return bill, ship
+        return bill, ["To collect", who, *place]
+    return bill, ["Ship to", *place]
+
+
+def _address(address: dict[str, str]) -> list[str]:
+    """An address as the HTML invoice shows it: its lines, then the phone."""
+    return [*address_lines(address), address.get("phone") or ""]
 
 
 @contextmanager
@@ -132,11 +158,15 @@ async def pdf_response(order: Order, figures: Figures, seller: Business) -> Resp
     """The invoice as a download named after the order. Drawing it takes ~0.1 s of CPU (the font
     is parsed and subset for each document), so it runs on a worker thread: the event loop keeps
     serving other requests meanwhile. ``order``'s lines must be loaded (nothing is read there)."""
-    content = await anyio.to_thread.run_sync(invoice_pdf, order, figures, seller)
+    content = await anyio.to_thread.run_sync(invoice_pdf, order, figures, seller, limiter=DRAWING)
     return Response(
         content,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="invoice-{order.number}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="invoice-{order.number}.pdf"',
+            "Cache-Control": "private, no-store",  # personal data, on a URL without a secret for owners
+            "X-Robots-Tag": "noindex",
+        },
     )
 
 
